@@ -1,0 +1,1 @@
+#include "cli/TraceCommand.h"

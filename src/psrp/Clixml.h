@@ -1,0 +1,35 @@
+#pragma once
+
+#include "psrp/Error.h"
+#include "psrp/Value.h"
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QString>
+#include <QStringView>
+
+namespace Psrp::Clixml {
+
+struct DeserializeOptions {
+    int maxDepth = 100;                         // nesting of Obj/containers; deeper is NestingTooDeep
+    qsizetype maxInputSize = 200 * 1024 * 1024; // larger input is LimitExceeded, not parsed
+};
+
+// MS-PSRP 2.2.5: parses the CLIXML of one object as carried in a PSRP message (no <Objs>
+// wrapper; a leading UTF-8 BOM is accepted). <Ref>/<TNRef> are resolved: a Ref yields the same
+// shared PsObject instance. Unknown elements are kept as RawElement. Malformed input yields a
+// typed Error, never a crash, and nothing is allocated merely because the input claims a size.
+Result<Value> deserialize(QByteArrayView utf8, const DeserializeOptions &options = {});
+
+// Serializes one object as PowerShell does for a PSRP message: UTF-8, no BOM, no declaration,
+// no indentation. RefIds (objects) and TN RefIds start at 0 per call; a PsObject instance seen
+// twice becomes <Ref>, a type-name list seen twice becomes <TNRef>. `name` is the root's N.
+QByteArray serialize(const Value &value, QStringView name = {});
+
+// MS-PSRP 2.2.5.1.1 / PowerShell's EncodeString: _xHHHH_ for 0x00-0x1F, 0x7F-0x9F, every
+// surrogate code unit, and a '_' followed by 'x' or 'X'. XML entity escaping is separate.
+QString encodeString(QStringView text);
+// The inverse (XmlConvert.DecodeName semantics): every well-formed _xHHHH_ becomes its code unit.
+QString decodeString(QStringView text);
+
+} // namespace Psrp::Clixml

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "psrp/Error.h"
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+
+#include <map>
+
+namespace Psrp {
+
+// MS-PSRP 2.2.4: ObjectId(8) FragmentId(8) Flags(1: S=0x01, E=0x02) BlobLength(4) Blob, big-endian.
+struct Fragment {
+    quint64 objectId = 0;
+    quint64 fragmentId = 0;
+    bool start = false;
+    bool end = false;
+    QByteArray blob;
+};
+
+inline constexpr qsizetype FragmentHeaderSize = 21;
+
+QByteArray encodeFragment(const Fragment &fragment);
+
+// Splits one encoded message into fragments whose encoded size (header included) is at most
+// maxFragmentSize bytes (> FragmentHeaderSize). An empty message still yields one S+E fragment.
+QList<Fragment> fragmentMessage(quint64 objectId, const QByteArray &message, qsizetype maxFragmentSize);
+
+// Reassembles messages from the fragments of one direction, across as many payloads as they
+// span (one WS-Management Stream/creationXml element is one payload). Per ObjectId, FragmentIds
+// must ascend from 0 without gaps, the first has S, the last E. Memory is bounded by
+// maxMessageSize: a message whose blobs outgrow it is refused before the blob is copied, and a
+// declared BlobLength larger than the bytes present is FragmentTruncated, never allocated.
+class Defragmenter {
+public:
+    explicit Defragmenter(qsizetype maxMessageSize = 200 * 1024 * 1024);
+
+    // Parses every fragment in `payload`; returns the messages completed by it, in completion
+    // order. On error the state of the offending ObjectId is dropped; other ObjectIds survive.
+    Result<QList<QByteArray>> feed(QByteArrayView payload);
+
+    // True while some message is incomplete.
+    bool hasPartialMessages() const { return !m_partial.empty(); }
+    qsizetype maxMessageSize() const { return m_maxMessageSize; }
+    void setMaxMessageSize(qsizetype size) { m_maxMessageSize = size; }
+
+private:
+    struct Partial {
+        quint64 nextFragmentId = 0;
+        QByteArray data;
+    };
+    std::map<quint64, Partial> m_partial;
+    qsizetype m_maxMessageSize;
+};
+
+// Parses the fragments of one payload without reassembling them (for diagnostics and tests).
+Result<QList<Fragment>> parseFragments(QByteArrayView payload);
+
+} // namespace Psrp

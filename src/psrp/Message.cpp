@@ -1,0 +1,1 @@
+#include "psrp/Message.h"

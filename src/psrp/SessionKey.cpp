@@ -1,0 +1,1 @@
+#include "psrp/SessionKey.h"

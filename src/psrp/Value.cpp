@@ -1,0 +1,193 @@
+#include "psrp/Value.h"
+
+#include <cmath>
+
+namespace Psrp {
+
+const PsObject *Value::object() const
+{
+    const auto *p = std::get_if<ObjectPtr>(&m_v);
+    return p ? p->get() : nullptr;
+}
+
+PsObject *Value::object()
+{
+    auto *p = std::get_if<ObjectPtr>(&m_v);
+    return p ? p->get() : nullptr;
+}
+
+ObjectPtr Value::objectPtr() const
+{
+    const auto *p = std::get_if<ObjectPtr>(&m_v);
+    return p ? *p : nullptr;
+}
+
+std::optional<qint64> Value::toInteger() const
+{
+    return std::visit(
+        [this](const auto &v) -> std::optional<qint64> {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, quint64>) {
+                if (v > quint64(std::numeric_limits<qint64>::max()))
+                    return std::nullopt;
+                return qint64(v);
+            } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+                return qint64(v);
+            } else if constexpr (std::is_same_v<T, ObjectPtr>) {
+                if (v && v->baseValue && !v->baseValue->isObject())
+                    return v->baseValue->toInteger();
+                return std::nullopt;
+            } else {
+                Q_UNUSED(this);
+                return std::nullopt;
+            }
+        },
+        m_v);
+}
+
+std::optional<bool> Value::toBool() const
+{
+    if (const auto *b = get<bool>())
+        return *b;
+    return std::nullopt;
+}
+
+std::optional<QString> Value::toString() const
+{
+    return std::visit(
+        [](const auto &v) -> std::optional<QString> {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, QString>)
+                return v;
+            else if constexpr (std::is_same_v<T, Uri> || std::is_same_v<T, Version>
+                               || std::is_same_v<T, SemanticVersion>
+                               || std::is_same_v<T, XmlDocument>
+                               || std::is_same_v<T, ScriptBlock>)
+                return v.value;
+            else
+                return std::nullopt;
+        },
+        m_v);
+}
+
+namespace {
+
+// Decimal text compared by value: sign, digits without leading/trailing zeros, exponent.
+QString normalizedDecimal(const QString &text)
+{
+    QString s = text.trimmed();
+    bool negative = false;
+    if (s.startsWith(u'-')) {
+        negative = true;
+        s.remove(0, 1);
+    } else if (s.startsWith(u'+')) {
+        s.remove(0, 1);
+    }
+    qsizetype dot = s.indexOf(u'.');
+    QString intPart = dot < 0 ? s : s.left(dot);
+    QString fracPart = dot < 0 ? QString() : s.mid(dot + 1);
+    while (intPart.size() > 1 && intPart.startsWith(u'0'))
+        intPart.remove(0, 1);
+    while (fracPart.endsWith(u'0'))
+        fracPart.chop(1);
+    if (intPart.isEmpty())
+        intPart = QStringLiteral("0");
+    QString result = fracPart.isEmpty() ? intPart : intPart + u'.' + fracPart;
+    if (negative && result != u"0")
+        result.prepend(u'-');
+    return result;
+}
+
+bool propertiesEqual(const QList<Property> &a, const QList<Property> &b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (const Property &p : a) {
+        auto it = std::find_if(b.begin(), b.end(), [&](const Property &q) { return q.name == p.name; });
+        if (it == b.end() || !(it->value == p.value))
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool Value::operator==(const Value &other) const
+{
+    if (m_v.index() != other.m_v.index())
+        return false;
+    return std::visit(
+        [&other](const auto &v) -> bool {
+            using T = std::decay_t<decltype(v)>;
+            const T &w = std::get<T>(other.m_v);
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                return true;
+            } else if constexpr (std::is_floating_point_v<T>) {
+                return (std::isnan(v) && std::isnan(w)) || v == w;
+            } else if constexpr (std::is_same_v<T, Decimal>) {
+                return normalizedDecimal(v.text) == normalizedDecimal(w.text);
+            } else if constexpr (std::is_same_v<T, ObjectPtr>) {
+                if (v == w)
+                    return true;
+                if (!v || !w)
+                    return false;
+                return v->equals(*w);
+            } else {
+                return v == w;
+            }
+        },
+        m_v);
+}
+
+const Value *PsObject::property(QStringView name) const
+{
+    for (const Property &p : extendedProperties)
+        if (p.name == name)
+            return &p.value;
+    for (const Property &p : adaptedProperties)
+        if (p.name == name)
+            return &p.value;
+    return nullptr;
+}
+
+void PsObject::setProperty(const QString &name, Value value)
+{
+    for (Property &p : extendedProperties) {
+        if (p.name == name) {
+            p.value = std::move(value);
+            return;
+        }
+    }
+    extendedProperties.append(Property{name, std::move(value)});
+}
+
+const Value *PsObject::entry(QStringView key) const
+{
+    for (const DictionaryEntry &e : entries) {
+        const QString *s = e.key.get<QString>();
+        if (s && *s == key)
+            return &e.value;
+    }
+    return nullptr;
+}
+
+bool PsObject::equals(const PsObject &other) const
+{
+    if (typeNames != other.typeNames || toString != other.toString || container != other.container)
+        return false;
+    if (baseValue.has_value() != other.baseValue.has_value())
+        return false;
+    if (baseValue && !(*baseValue == *other.baseValue))
+        return false;
+    if (items != other.items)
+        return false;
+    if (entries.size() != other.entries.size())
+        return false;
+    for (qsizetype i = 0; i < entries.size(); ++i)
+        if (!(entries[i].key == other.entries[i].key) || !(entries[i].value == other.entries[i].value))
+            return false;
+    return propertiesEqual(adaptedProperties, other.adaptedProperties)
+           && propertiesEqual(extendedProperties, other.extendedProperties);
+}
+
+} // namespace Psrp

@@ -1,0 +1,61 @@
+#include "psrp/Value.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace Psrp;
+
+TEST(Value, KindsFollowTheVariantOrder)
+{
+    EXPECT_EQ(Value().kind(), Value::Kind::Null);
+    EXPECT_EQ(Value(QStringLiteral("x")).kind(), Value::Kind::String);
+    EXPECT_EQ(Value(qint32(1)).kind(), Value::Kind::Int32);
+    EXPECT_EQ(Value(quint8(1)).kind(), Value::Kind::UnsignedByte);
+    EXPECT_EQ(Value(qint8(1)).kind(), Value::Kind::SignedByte);
+    EXPECT_EQ(Value(Char{u'a'}).kind(), Value::Kind::Char);
+    EXPECT_EQ(Value(QUuid::createUuid()).kind(), Value::Kind::Guid);
+    EXPECT_EQ(Value(PsObject::create()).kind(), Value::Kind::Object);
+    EXPECT_EQ(Value(RawElement{}).kind(), Value::Kind::Raw);
+}
+
+TEST(Value, IntegerReaderAcceptsEveryWidthAndEnums)
+{
+    EXPECT_EQ(Value(qint16(-5)).toInteger(), -5);
+    EXPECT_EQ(Value(quint32(7)).toInteger(), 7);
+    EXPECT_FALSE(Value(quint64(~0ULL)).toInteger().has_value());
+    auto e = PsObject::create();
+    e->typeNames = {QStringLiteral("System.ConsoleColor"), QStringLiteral("System.Enum")};
+    e->toString = QStringLiteral("Gray");
+    e->baseValue = Value(qint32(7));
+    EXPECT_EQ(Value(e).toInteger(), 7);
+    EXPECT_FALSE(Value(QStringLiteral("7")).toInteger().has_value());
+}
+
+TEST(Value, EqualityIsStructural)
+{
+    EXPECT_EQ(Value(Decimal{QStringLiteral("1.50")}), Value(Decimal{QStringLiteral("1.5")}));
+    EXPECT_NE(Value(Decimal{QStringLiteral("1.5")}), Value(Decimal{QStringLiteral("-1.5")}));
+    EXPECT_EQ(Value(std::nan("")), Value(std::nan("")));
+    EXPECT_NE(Value(qint32(1)), Value(qint64(1)));
+
+    auto a = PsObject::create();
+    a->setProperty(QStringLiteral("A"), qint32(1));
+    a->setProperty(QStringLiteral("B"), QStringLiteral("b"));
+    auto b = PsObject::create();
+    b->setProperty(QStringLiteral("B"), QStringLiteral("b"));
+    b->setProperty(QStringLiteral("A"), qint32(1));
+    EXPECT_EQ(Value(a), Value(b)); // member order is free
+    b->setProperty(QStringLiteral("A"), qint32(2));
+    EXPECT_NE(Value(a), Value(b));
+}
+
+TEST(Value, PropertyLookupPrefersExtendedThenAdapted)
+{
+    PsObject o;
+    o.adaptedProperties.append({QStringLiteral("Name"), QStringLiteral("adapted")});
+    EXPECT_EQ(o.property(u"Name")->toString(), QStringLiteral("adapted"));
+    o.setProperty(QStringLiteral("Name"), QStringLiteral("extended"));
+    EXPECT_EQ(o.property(u"Name")->toString(), QStringLiteral("extended"));
+    EXPECT_EQ(o.property(u"Missing"), nullptr);
+}
