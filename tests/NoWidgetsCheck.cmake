@@ -1,0 +1,10 @@
+# Fails when a -DPSREMOTE_GUI=OFF build directory's cache shows that QtWidgets was searched for.
+file(STRINGS "${CACHE}" hits REGEX "Qt6Widgets_DIR|Qt6Gui_DIR")
+if(hits)
+    message(FATAL_ERROR "PSREMOTE_GUI=OFF looked for QtWidgets: ${hits}")
+endif()
+file(STRINGS "${CACHE}" gui REGEX "^PSREMOTE_GUI:BOOL=OFF")
+if(NOT gui)
+    message(FATAL_ERROR "this check belongs to a PSREMOTE_GUI=OFF build, ${CACHE} is not one")
+endif()
+message(STATUS "PSREMOTE_GUI=OFF: QtWidgets was never looked for")
