@@ -22,6 +22,8 @@ struct Fragment {
 inline constexpr qsizetype FragmentHeaderSize = 21;
 
 QByteArray encodeFragment(const Fragment &fragment);
+// The fragments one after another, as one WS-Management payload carries them.
+QByteArray encodeFragments(const QList<Fragment> &fragments);
 
 // Splits one encoded message into fragments whose encoded size (header included) is at most
 // maxFragmentSize bytes (> FragmentHeaderSize). An empty message still yields one S+E fragment.
@@ -39,6 +41,13 @@ public:
     // Parses every fragment in `payload`; returns the messages completed by it, in completion
     // order. On error the state of the offending ObjectId is dropped; other ObjectIds survive.
     Result<QList<QByteArray>> feed(QByteArrayView payload);
+    // As feed(), with each message's ObjectId; messages completed before an error in the same
+    // payload are still appended to `completed`. Parsing stops at the first error.
+    struct Completed {
+        quint64 objectId = 0;
+        QByteArray data;
+    };
+    Result<void> feed(QByteArrayView payload, QList<Completed> &completed);
 
     // True while some message is incomplete.
     bool hasPartialMessages() const { return !m_partial.empty(); }

@@ -1,1 +1,163 @@
+#include "psrp/Clixml.h"
+
+#include <QRandomGenerator>
+
 #include <gtest/gtest.h>
+
+using namespace Psrp;
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+ErrorCode errorOf(QByteArrayView xml, const Clixml::DeserializeOptions &options = {})
+{
+    auto r = Clixml::deserialize(xml, options);
+    EXPECT_FALSE(r.ok()) << std::string(xml.data(), size_t(xml.size())) << " was accepted";
+    return r.ok() ? ErrorCode::Unsupported : r.error().code;
+}
+
+} // namespace
+
+TEST(ClixmlMalformed, NotWellFormed)
+{
+    for (const char *xml : {"", "   ", "<S>abc", "<S>abc</", "<S>abc</T>", "<S>abc</S", "<Obj RefId=\"0\"><MS></Obj>",
+                            "<Obj RefId=\"0\"><MS>", "<S N=\"a>x</S>", "<S N=a>x</S>", "<S N=\"a\" N=\"b\">x</S>",
+                            "<S>a</S><S>b</S>", "text", "<S>a</S>trailing", "<S>&bogus;</S>", "<S>&amp</S>",
+                            "<S>&#xZZ;</S>", "<S>&#0;</S>", "<S>&#x110000;</S>", "<S>\x01</S>", "<S>\xC3</S>",
+                            "<S>\xC0\xAF</S>", "<S>\xED\xA0\x80</S>", "<S>\xFF</S>", "<S><!-- x </S>",
+                            "<S><![CDATA[x</S>", "<1S>x</1S>", "<S/ >", "<!DOCTYPE x><S>a</S>",
+                            "<Obj RefId=\"0\">stray</Obj>", "<Obj RefId=\"0\"><LST><S>a</S>b</LST></Obj>",
+                            "<S><I32>1</I32></S>", "<Obj RefId=\"0\"><TN RefId=\"0\"><X /></TN></Obj>",
+                            "<Obj RefId=\"0\"><DCT><En><S N=\"Key\">a</S></En></DCT></Obj>",
+                            "<Obj RefId=\"0\"><DCT><X /></DCT></Obj>", "<Obj RefId=\"0\"><MS /><MS /></Obj>",
+                            "<Obj RefId=\"0\"><I32>1</I32><I32>2</I32></Obj>", "<Nil>x</Nil>",
+                            "<Obj RefId=\"0\" /><Obj RefId=\"0\" />", "<Unknown><a></b></Unknown>"}) {
+        EXPECT_EQ(errorOf(QByteArrayView(xml)), ErrorCode::InvalidXml) << xml;
+    }
+    EXPECT_EQ(errorOf(QByteArrayView("<S>a\0b</S>", 10)), ErrorCode::InvalidXml);
+}
+
+TEST(ClixmlMalformed, BadPrimitiveValues)
+{
+    for (const char *xml :
+         {"<I32>x</I32>", "<I32></I32>", "<I32>2147483648</I32>", "<I32>-2147483649</I32>", "<By>256</By>",
+          "<By>-1</By>", "<SB>128</SB>", "<U16>65536</U16>", "<I16>-32769</I16>", "<U32>4294967296</U32>",
+          "<U64>18446744073709551616</U64>", "<I64>9223372036854775808</I64>", "<I64>99999999999999999999999</I64>",
+          "<I32>1.5</I32>", "<I32>0x10</I32>", "<C>65536</C>", "<C>a</C>", "<B>yes</B>", "<B />", "<Db>abc</Db>",
+          "<Db>1.2.3</Db>", "<Db>inf</Db>", "<Db>0x1p3</Db>", "<Db>1e</Db>", "<Sg>nan</Sg>", "<D>1,5</D>", "<D>e5</D>",
+          "<DT>2020-13-01T00:00:00</DT>", "<DT>2021-02-29T00:00:00</DT>", "<DT>2020-01-01</DT>",
+          "<DT>2020-01-01T24:00:00</DT>", "<DT>2020-01-01T00:00:00+15:00</DT>", "<DT>2020-01-01T00:00:00.</DT>",
+          "<DT>0000-01-01T00:00:00</DT>", "<TS>P</TS>", "<TS>PT</TS>", "<TS>1D</TS>", "<TS>P1H</TS>",
+          "<TS>PT1D</TS>", "<TS>P1.5D</TS>", "<TS>PT1S1M</TS>", "<TS>P10675200D</TS>",
+          "<TS>P99999999999999999999D</TS>", "<BA>abc</BA>", "<BA>ab=c</BA>", "<BA>a===</BA>", "<BA>a!bc</BA>",
+          "<SS>%%%%</SS>", "<G>not-a-guid</G>", "<G>792e5b37-4505-47ef-b7d2-8711bb7affaX</G>"}) {
+        EXPECT_EQ(errorOf(QByteArrayView(xml)), ErrorCode::InvalidValue) << xml;
+    }
+}
+
+TEST(ClixmlMalformed, References)
+{
+    EXPECT_EQ(errorOf("<Obj RefId=\"0\"><MS><Ref N=\"a\" RefId=\"7\" /></MS></Obj>"), ErrorCode::UnknownRefId);
+    EXPECT_EQ(errorOf("<Obj RefId=\"0\"><TNRef RefId=\"0\" /></Obj>"), ErrorCode::UnknownRefId);
+    EXPECT_EQ(errorOf("<Ref RefId=\"0\" />"), ErrorCode::UnknownRefId);
+    // A Ref to an enclosing object would make the graph cyclic.
+    EXPECT_EQ(errorOf("<Obj RefId=\"0\"><MS><Ref N=\"self\" RefId=\"0\" /></MS></Obj>"), ErrorCode::InvalidXml);
+    EXPECT_EQ(errorOf("<Obj RefId=\"0\"><LST><Obj RefId=\"1\"><MS><Ref N=\"up\" RefId=\"0\" /></MS></Obj></LST></Obj>"),
+              ErrorCode::InvalidXml);
+    EXPECT_EQ(errorOf("<Obj RefId=\"0\"><LST><Obj RefId=\"0\" /></LST></Obj>"), ErrorCode::InvalidXml);
+    EXPECT_EQ(errorOf("<Obj RefId=\"0\"><MS><Ref N=\"a\" /></MS></Obj>"), ErrorCode::InvalidXml);
+    // A Ref to a sibling already closed is fine.
+    auto ok = Clixml::deserialize("<Obj RefId=\"0\"><LST><Obj RefId=\"1\" /><Ref RefId=\"1\" /></LST></Obj>");
+    ASSERT_TRUE(ok.ok());
+    EXPECT_EQ(ok->object()->items[0].objectPtr(), ok->object()->items[1].objectPtr());
+}
+
+TEST(ClixmlMalformed, AbsurdNestingIsRefusedWithoutStackOverflow)
+{
+    const int levels = 100000;
+    QByteArray viaLists;
+    for (int i = 0; i < levels; ++i)
+        viaLists += "<Obj RefId=\"" + QByteArray::number(i) + "\"><LST>";
+    EXPECT_EQ(errorOf(viaLists), ErrorCode::NestingTooDeep);
+    EXPECT_EQ(errorOf(QByteArray("<Obj>").repeated(levels)), ErrorCode::NestingTooDeep);
+    EXPECT_EQ(errorOf(QByteArray("<Obj><MS>").repeated(levels)), ErrorCode::NestingTooDeep);
+    // Unknown elements are skipped iteratively and bounded too.
+    EXPECT_EQ(errorOf(QByteArray("<PR>").repeated(levels)), ErrorCode::NestingTooDeep);
+
+    // Exactly at the limit is accepted, one more level is not.
+    Clixml::DeserializeOptions options;
+    options.maxDepth = 5;
+    auto nest = [](int n) {
+        QByteArray x;
+        for (int i = 0; i < n; ++i)
+            x += "<Obj RefId=\"" + QByteArray::number(i) + "\"><LST>";
+        for (int i = 0; i < n; ++i)
+            x += "</LST></Obj>";
+        return x;
+    };
+    EXPECT_TRUE(Clixml::deserialize(nest(5), options).ok());
+    EXPECT_EQ(errorOf(nest(6), options), ErrorCode::NestingTooDeep);
+}
+
+TEST(ClixmlMalformed, SizeLimitAndClaimedSizes)
+{
+    Clixml::DeserializeOptions options;
+    options.maxInputSize = 10;
+    EXPECT_EQ(errorOf("<S>0123456789</S>", options), ErrorCode::LimitExceeded);
+    // Sizes the input merely claims are never honoured: RefIds and character references with
+    // huge numbers are just names or errors.
+    auto big = Clixml::deserialize("<Obj RefId=\"4294967295000\"><LST><Ref RefId=\"4294967295000\" /></LST></Obj>");
+    EXPECT_FALSE(big.ok());
+    EXPECT_EQ(errorOf("<S>&#99999999999999999999;</S>"), ErrorCode::InvalidXml);
+    EXPECT_EQ(errorOf("<BA>////</BA><BA>"), ErrorCode::InvalidXml);
+}
+
+TEST(ClixmlMalformed, MutatedInputsNeverCrash)
+{
+    const QByteArray seed =
+        "\xEF\xBB\xBF<Obj RefId=\"0\"><TN RefId=\"0\"><T>System.Collections.Hashtable</T><T>System.Object</T></TN>"
+        "<ToString>x_x000A_y</ToString><DCT><En><S N=\"Key\">a&amp;b</S><Obj N=\"Value\" RefId=\"1\"><TNRef RefId=\"0\" />"
+        "<LST><I32>1</I32><Db>1.5E+10</Db><DT>2020-01-01T00:00:00Z</DT><TS>PT1S</TS><BA>AAEC</BA><Ref RefId=\"1\" />"
+        "</LST></Obj></En></DCT><MS><G N=\"g\">792e5b37-4505-47ef-b7d2-8711bb7affa8</G><PR><AV>x</AV></PR>"
+        "<S N=\"e\"><![CDATA[c]]>&#x41;</S></MS></Obj>";
+    ASSERT_FALSE(Clixml::deserialize(seed).ok()); // the inner Ref points at its own ancestor
+    QByteArray valid = seed;
+    valid.replace("<Ref RefId=\"1\" />", "<Nil />");
+    ASSERT_TRUE(Clixml::deserialize(valid).ok()) << Clixml::deserialize(valid).error().detail.toStdString();
+
+    QRandomGenerator rng(12345);
+    int accepted = 0;
+    for (int round = 0; round < 20000; ++round) {
+        QByteArray m = valid;
+        const int edits = 1 + int(rng.bounded(4));
+        for (int e = 0; e < edits; ++e) {
+            const qsizetype at = rng.bounded(int(m.size()));
+            switch (rng.bounded(4)) {
+            case 0: m[at] = char(rng.bounded(256)); break;
+            case 1: m.remove(at, 1 + rng.bounded(8)); break;
+            case 2: m.insert(at, "<>&;\"/_x"[rng.bounded(8)]); break;
+            default: m.truncate(at); break;
+            }
+        }
+        auto r = Clixml::deserialize(m);
+        if (r.ok()) {
+            ++accepted;
+            // Whatever is accepted serializes and parses back to the same value.
+            auto again = Clixml::deserialize(Clixml::serialize(*r));
+            ASSERT_TRUE(again.ok()) << m.toStdString();
+            EXPECT_EQ(*again, *r) << m.toStdString();
+        } else {
+            EXPECT_FALSE(r.error().detail.isEmpty());
+        }
+    }
+    EXPECT_LT(accepted, 20000);
+    // Pure garbage.
+    for (int round = 0; round < 2000; ++round) {
+        QByteArray g(1 + rng.bounded(200), Qt::Uninitialized);
+        for (char &c : g)
+            c = char(rng.bounded(256));
+        if (round % 2)
+            g.prepend("<Obj RefId=\"0\"><MS>");
+        EXPECT_FALSE(Clixml::deserialize(g).ok());
+    }
+}
