@@ -285,16 +285,7 @@ bool validDecimalText(QByteArrayView raw)
         while (i < v.size() && v[i] >= '0' && v[i] <= '9')
             ++i, ++digits;
     }
-    if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
-        ++i;
-        if (i < v.size() && (v[i] == '-' || v[i] == '+'))
-            ++i;
-        qsizetype e = 0;
-        while (i < v.size() && v[i] >= '0' && v[i] <= '9')
-            ++i, ++e;
-        if (e == 0)
-            return false;
-    }
+    // XmlConvert.ToDecimal allows no exponent.
     return digits > 0 && i == v.size();
 }
 
@@ -512,11 +503,8 @@ bool decodeBase64(QByteArrayView raw, QByteArray &out)
             out.append(char((acc >> bits) & 0xFF));
         }
     }
-    if (symbols % 4 != 0)
-        return false;
-    // Leftover bits of the last quantum must be zero (canonical encoding is not required by
-    // .NET, so only the count is checked).
-    return padding == 0 || (symbols >= 4);
+    // Like Convert.FromBase64String: whole quanta only; non-zero pad bits are tolerated.
+    return symbols % 4 == 0;
 }
 
 bool parseGuid(QByteArrayView raw, QUuid &out)
@@ -535,6 +523,7 @@ bool parseGuid(QByteArrayView raw, QUuid &out)
     return true;
 }
 
+// One attribute of a start tag, as spans of the input (decoded on demand).
 struct Attr {
     QByteArrayView name;
     const uchar8 *begin = nullptr;
@@ -542,6 +531,7 @@ struct Attr {
     bool simple = true; // no entity, no whitespace to normalize, ASCII only
 };
 
+// A parsed start tag; views into the input, valid while the Reader runs.
 struct StartTag {
     const uchar8 *begin = nullptr; // the '<'
     QByteArrayView name;
@@ -596,6 +586,7 @@ private:
     bool skipComment();
     bool skipPi();
     bool skipMisc();
+    bool scanName(const uchar8 *&p);
     bool readStartTag(StartTag &tag);
     bool readEndTag(QByteArrayView name);
     bool decodeEntity(const uchar8 *&p, char32_t &cp);
@@ -692,8 +683,8 @@ bool Reader::readStartTag(StartTag &tag)
         return failXml("invalid element name");
     }
     const uchar8 *nameBegin = p;
-    while (p < m_end && isNameChar(*p))
-        ++p;
+    if (!scanName(p))
+        return false;
     tag.name = QByteArrayView(reinterpret_cast<const char *>(nameBegin), p - nameBegin);
     while (true) {
         const uchar8 *beforeSpace = p;
@@ -723,8 +714,8 @@ bool Reader::readStartTag(StartTag &tag)
         }
         Attr a;
         const uchar8 *an = p;
-        while (p < m_end && isNameChar(*p))
-            ++p;
+        if (!scanName(p))
+            return false;
         a.name = QByteArrayView(reinterpret_cast<const char *>(an), p - an);
         while (p < m_end && isXmlSpace(*p))
             ++p;
@@ -762,6 +753,24 @@ bool Reader::readStartTag(StartTag &tag)
         }
         tag.attrs.append(a);
     }
+}
+
+// Moves `p` past a name whose first byte is known to be a name-start byte; non-ASCII names must
+// be valid UTF-8.
+bool Reader::scanName(const uchar8 *&p)
+{
+    while (p < m_end && isNameChar(*p)) {
+        if (*p < 0x80) {
+            ++p;
+            continue;
+        }
+        char32_t cp = 0;
+        if (!decodeUtf8(p, m_end, cp)) {
+            m_p = p;
+            return failXml("invalid UTF-8 in a name");
+        }
+    }
+    return true;
 }
 
 bool Reader::readEndTag(QByteArrayView name)
@@ -857,7 +866,7 @@ bool Reader::appendText(QString &out, const uchar8 *b, const uchar8 *e, bool att
             ++p;
             continue;
         }
-        char32_t cp;
+        char32_t cp = 0;
         if (c >= 0x80) {
             if (!decodeUtf8(p, e, cp)) {
                 m_p = p;
@@ -1595,8 +1604,9 @@ void appendPadded(QByteArray &out, qint64 v, int width)
         out.append(buf[--n]);
 }
 
-// .NET "R" text: shortest round-trip digits, scientific when the decimal exponent is at or
-// above the type's precision (15 / 7) or below -5, exponent with sign and two digits minimum.
+// .NET Core "R" text (XmlConvert.ToString): shortest round-trip digits; scientific when the
+// digits before the point exceed max(digit count, 15 for double / 7 for float) or the value is
+// below 1E-04; exponent with sign and at least two digits.
 template <typename F>
 void appendFloating(QByteArray &out, F v)
 {
@@ -1635,7 +1645,7 @@ void appendFloating(QByteArray &out, F v)
     const int scale = exponent + 1; // digits before the point
     if (negative)
         out.append('-');
-    if (scale > precision || scale < -3) {
+    if (scale > std::max(nd, precision) || scale < -3) {
         out.append(digits[0]);
         if (nd > 1) {
             out.append('.');
@@ -1783,23 +1793,21 @@ private:
     }
     void textElement(QByteArrayView tag, QStringView name, QStringView text)
     {
+        // PowerShell writes empty strings as <S></S>, never <S />.
         open(tag, name);
-        if (text.isEmpty()) {
-            out.append(" />");
-            return;
-        }
         out.append('>');
         appendEscaped(out, text, false);
         close(tag);
     }
+    // `allowEmpty`: an element with no content is written <X /> (containers), otherwise <X></X>.
     template <typename Fn>
-    void rawElement(QByteArrayView tag, QStringView name, Fn &&body)
+    void rawElement(QByteArrayView tag, QStringView name, Fn &&body, bool allowEmpty = false)
     {
         open(tag, name);
         out.append('>');
         const qsizetype before = out.size();
         body();
-        if (out.size() == before) {
+        if (out.size() == before && allowEmpty) {
             out.chop(1);
             out.append(" />");
             return;
@@ -1949,7 +1957,7 @@ void Writer::object(const ObjectPtr &obj, QStringView name)
         rawElement(tag, {}, [&] {
             for (const Value &item : obj->items)
                 value(item, {});
-        });
+        }, true);
         break;
     }
     case PsObject::Container::Dictionary:
@@ -1960,7 +1968,7 @@ void Writer::object(const ObjectPtr &obj, QStringView name)
                 value(e.value, u"Value");
                 out.append("</En>");
             }
-        });
+        }, true);
         break;
     }
     properties("Props", obj->adaptedProperties);

@@ -11,7 +11,7 @@
 namespace Psrp::Clixml {
 
 struct DeserializeOptions {
-    int maxDepth = 100;                         // nesting of Obj/containers; deeper is NestingTooDeep
+    int maxDepth = 100;                         // nesting of Obj/containers (capped at 1000); deeper is NestingTooDeep
     qsizetype maxInputSize = 200 * 1024 * 1024; // larger input is LimitExceeded, not parsed
 };
 

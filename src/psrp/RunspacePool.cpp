@@ -148,9 +148,6 @@ std::optional<OutgoingData> RunspacePoolEngine::dataToSend(qsizetype maxPayloadB
         if (room <= 0)
             break;
         const qsizetype remaining = p.bytes.size() - p.offset;
-        // A fragment must carry at least one byte; otherwise wait for the next payload.
-        if (remaining > 0 && room < 1)
-            break;
         Fragment fragment;
         fragment.objectId = p.objectId;
         fragment.fragmentId = p.nextFragmentId++;
@@ -210,8 +207,20 @@ Result<void> RunspacePoolEngine::changeState(RunspacePoolState to, std::optional
     Event e;
     e.kind = Event::Kind::PoolStateChanged;
     e.poolState = to;
-    e.error = std::move(error);
+    e.error = error;
     m_events.push_back(std::move(e));
+
+    // A pool that ends takes its pipelines with it: MS-PSRP 3.1.4 has no pipeline outlive its
+    // pool. A Broken pool fails them (carrying the pool's error), a Closed one stops them, so
+    // a caller waiting on a pipeline's final state is never left waiting.
+    if (to == RunspacePoolState::Broken || to == RunspacePoolState::Closed) {
+        const PSInvocationState final = to == RunspacePoolState::Broken ? PSInvocationState::Failed
+                                                                         : PSInvocationState::Stopped;
+        for (Pipeline &pipeline : m_pipelines) {
+            if (isAllowedTransition(pipeline.state(), final))
+                (void)changePipelineState(pipeline, final, error);
+        }
+    }
     return {};
 }
 

@@ -1,6 +1,7 @@
 #include "psrp/Value.h"
 
 #include <cmath>
+#include <vector>
 
 namespace Psrp {
 
@@ -100,11 +101,19 @@ QString normalizedDecimal(const QString &text)
 
 bool propertiesEqual(const QList<Property> &a, const QList<Property> &b)
 {
+    // A multiset match: order is free, and two members may share a name (e.g. empty names).
     if (a.size() != b.size())
         return false;
+    std::vector<bool> used(size_t(b.size()), false);
     for (const Property &p : a) {
-        auto it = std::find_if(b.begin(), b.end(), [&](const Property &q) { return q.name == p.name; });
-        if (it == b.end() || !(it->value == p.value))
+        bool found = false;
+        for (qsizetype i = 0; i < b.size() && !found; ++i) {
+            if (!used[size_t(i)] && b[i].name == p.name && b[i].value == p.value) {
+                used[size_t(i)] = true;
+                found = true;
+            }
+        }
+        if (!found)
             return false;
     }
     return true;

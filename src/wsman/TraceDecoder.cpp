@@ -1,9 +1,8 @@
 #include "wsman/TraceDecoder.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QJsonParseError>
 #include <QXmlStreamReader>
+
+#include <cstring>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -31,6 +30,279 @@ QString attribute(const QXmlStreamReader &reader, QLatin1StringView name)
 {
     return reader.attributes().value(name).toString().trimmed().toUpper();
 }
+
+// RFC 8259 reader for one trace leg: a JSON object whose "direction" and "body" strings are
+// kept and whose other members are validated and skipped. Faster than QJsonDocument, which
+// builds the whole object; nesting is limited so hostile input cannot exhaust the stack.
+class LegReader {
+public:
+    explicit LegReader(QByteArrayView json) : m_p(json.data()), m_begin(json.data()), m_end(json.data() + json.size()) {}
+
+    std::optional<QString> read(QString &direction, QString &body, bool &hasBody)
+    {
+        skipSpace();
+        if (!consume('{'))
+            return fail(u"a leg must be a JSON object"_s);
+        skipSpace();
+        if (!consume('}')) {
+            for (;;) {
+                skipSpace();
+                QByteArray key;
+                if (!readString(&key))
+                    return error();
+                skipSpace();
+                if (!consume(':'))
+                    return fail(u"expected ':'"_s);
+                skipSpace();
+                QByteArray value;
+                bool isString = false;
+                if (key == "direction" || key == "body") {
+                    if (m_p < m_end && *m_p == '"') {
+                        if (!readString(&value))
+                            return error();
+                        isString = true;
+                    } else if (!skipValue(0)) {
+                        return error();
+                    }
+                    if (key == "direction")
+                        direction = isString ? QString::fromUtf8(value) : QString();
+                    else if ((hasBody = isString))
+                        body = QString::fromUtf8(value);
+                } else if (!skipValue(0)) {
+                    return error();
+                }
+                skipSpace();
+                if (consume('}'))
+                    break;
+                if (!consume(','))
+                    return fail(u"expected ',' or '}'"_s);
+            }
+        }
+        skipSpace();
+        if (m_p != m_end)
+            return fail(u"garbage after the object"_s);
+        return std::nullopt;
+    }
+
+private:
+    static constexpr int MaxDepth = 64;
+
+    std::optional<QString> error() const { return m_error; }
+    std::optional<QString> fail(const QString &what)
+    {
+        m_error = u"bad JSON: %1 at offset %2"_s.arg(what).arg(m_p - m_begin);
+        return m_error;
+    }
+    bool failed(const QString &what)
+    {
+        fail(what);
+        return false;
+    }
+    void skipSpace()
+    {
+        while (m_p < m_end && (*m_p == ' ' || *m_p == '\t' || *m_p == '\n' || *m_p == '\r'))
+            ++m_p;
+    }
+    bool consume(char c)
+    {
+        if (m_p < m_end && *m_p == c) {
+            ++m_p;
+            return true;
+        }
+        return false;
+    }
+    static int hexValue(char c)
+    {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    }
+    bool readHex4(char32_t &value)
+    {
+        if (m_end - m_p < 4)
+            return failed(u"truncated \\u escape"_s);
+        value = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int digit = hexValue(m_p[i]);
+            if (digit < 0)
+                return failed(u"bad \\u escape"_s);
+            value = value * 16 + char32_t(digit);
+        }
+        m_p += 4;
+        return true;
+    }
+    static void appendUtf8(QByteArray &out, char32_t c)
+    {
+        if (c < 0x80) {
+            out += char(c);
+        } else if (c < 0x800) {
+            out += char(0xC0 | (c >> 6));
+            out += char(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            out += char(0xE0 | (c >> 12));
+            out += char(0x80 | ((c >> 6) & 0x3F));
+            out += char(0x80 | (c & 0x3F));
+        } else {
+            out += char(0xF0 | (c >> 18));
+            out += char(0x80 | ((c >> 12) & 0x3F));
+            out += char(0x80 | ((c >> 6) & 0x3F));
+            out += char(0x80 | (c & 0x3F));
+        }
+    }
+    // Reads a string at m_p; `out` (UTF-8, escapes resolved) may be null to only validate.
+    bool readString(QByteArray *out)
+    {
+        if (!consume('"'))
+            return failed(u"expected a string"_s);
+        const char *run = m_p;
+        for (;;) {
+            if (m_p >= m_end)
+                return failed(u"unterminated string"_s);
+            const unsigned char c = static_cast<unsigned char>(*m_p);
+            if (c == '"' || c == '\\') {
+                if (out)
+                    out->append(run, m_p - run);
+                ++m_p;
+                if (c == '"')
+                    return true;
+                if (m_p >= m_end)
+                    return failed(u"unterminated string"_s);
+                const char e = *m_p++;
+                char32_t decoded = 0;
+                switch (e) {
+                case '"': decoded = '"'; break;
+                case '\\': decoded = '\\'; break;
+                case '/': decoded = '/'; break;
+                case 'b': decoded = '\b'; break;
+                case 'f': decoded = '\f'; break;
+                case 'n': decoded = '\n'; break;
+                case 'r': decoded = '\r'; break;
+                case 't': decoded = '\t'; break;
+                case 'u': {
+                    if (!readHex4(decoded))
+                        return false;
+                    if (decoded >= 0xD800 && decoded < 0xDC00 && m_end - m_p >= 6 && m_p[0] == '\\' && m_p[1] == 'u') {
+                        const char *save = m_p;
+                        m_p += 2;
+                        char32_t low = 0;
+                        if (!readHex4(low))
+                            return false;
+                        if (low >= 0xDC00 && low < 0xE000)
+                            decoded = 0x10000 + ((decoded - 0xD800) << 10) + (low - 0xDC00);
+                        else
+                            m_p = save;
+                    }
+                    if (decoded >= 0xD800 && decoded < 0xE000)
+                        decoded = 0xFFFD; // a lone surrogate
+                    break;
+                }
+                default:
+                    --m_p;
+                    return failed(u"bad escape"_s);
+                }
+                if (out)
+                    appendUtf8(*out, decoded);
+                run = m_p;
+                continue;
+            }
+            if (c < 0x20)
+                return failed(u"control character in a string"_s);
+            ++m_p;
+        }
+    }
+    bool skipLiteral(const char *word)
+    {
+        const qsizetype length = qsizetype(std::strlen(word));
+        if (m_end - m_p < length || std::memcmp(m_p, word, size_t(length)) != 0)
+            return failed(u"unexpected character"_s);
+        m_p += length;
+        return true;
+    }
+    bool skipNumber()
+    {
+        const char *start = m_p;
+        consume('-');
+        if (m_p < m_end && *m_p == '0') {
+            ++m_p;
+        } else {
+            if (m_p >= m_end || *m_p < '1' || *m_p > '9')
+                return failed(u"bad number"_s);
+            while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        if (consume('.')) {
+            if (m_p >= m_end || *m_p < '0' || *m_p > '9')
+                return failed(u"bad number"_s);
+            while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        if (m_p < m_end && (*m_p == 'e' || *m_p == 'E')) {
+            ++m_p;
+            if (!consume('+'))
+                consume('-');
+            if (m_p >= m_end || *m_p < '0' || *m_p > '9')
+                return failed(u"bad number"_s);
+            while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        return m_p > start;
+    }
+    bool skipValue(int depth)
+    {
+        if (depth > MaxDepth)
+            return failed(u"nesting too deep"_s);
+        if (m_p >= m_end)
+            return failed(u"unexpected end"_s);
+        switch (*m_p) {
+        case '"':
+            return readString(nullptr);
+        case 't':
+            return skipLiteral("true");
+        case 'f':
+            return skipLiteral("false");
+        case 'n':
+            return skipLiteral("null");
+        case '[':
+        case '{': {
+            const bool object = *m_p == '{';
+            const char close = object ? '}' : ']';
+            ++m_p;
+            skipSpace();
+            if (consume(close))
+                return true;
+            for (;;) {
+                skipSpace();
+                if (object) {
+                    if (!readString(nullptr))
+                        return false;
+                    skipSpace();
+                    if (!consume(':'))
+                        return failed(u"expected ':'"_s);
+                    skipSpace();
+                }
+                if (!skipValue(depth + 1))
+                    return false;
+                skipSpace();
+                if (consume(close))
+                    return true;
+                if (!consume(','))
+                    return failed(u"expected ','"_s);
+            }
+        }
+        default:
+            return skipNumber();
+        }
+    }
+
+    const char *m_p;
+    const char *m_begin;
+    const char *m_end;
+    QString m_error;
+};
 
 } // namespace
 
@@ -139,25 +411,28 @@ std::optional<QString> TraceDecoder::parseEnvelope(const QString &xml, Envelope 
 std::optional<QString> TraceDecoder::feedLine(QByteArrayView jsonLine, qint64 lineNumber)
 {
     m_lastLine = lineNumber;
-    QJsonParseError jsonError;
-    const QJsonDocument document = QJsonDocument::fromJson(jsonLine.toByteArray(), &jsonError);
-    if (jsonError.error != QJsonParseError::NoError)
-        return u"bad JSON: %1 at offset %2"_s.arg(jsonError.errorString()).arg(jsonError.offset);
-    if (!document.isObject())
-        return u"bad JSON: a leg must be an object"_s;
-    const QJsonObject leg = document.object();
-    const QString directionText = leg.value("direction"_L1).toString();
+    // After a leg that cannot be read, a following response is taken to answer it and skipped
+    // quietly: one fault, one diagnostic.
+    auto unreadable = [this](QString what) -> std::optional<QString> {
+        m_lastRequest = RequestContext{};
+        m_lastRequest.valid = true;
+        return what;
+    };
+    QString directionText;
+    QString body;
+    bool hasBody = false;
+    if (auto error = LegReader(jsonLine).read(directionText, body, hasBody))
+        return unreadable(*error);
     LegDirection direction;
     if (directionText == u"request") {
         direction = LegDirection::Request;
     } else if (directionText == u"response") {
         direction = LegDirection::Response;
     } else {
-        return u"\"direction\" must be \"request\" or \"response\""_s;
+        return unreadable(u"\"direction\" must be \"request\" or \"response\""_s);
     }
-    const QJsonValue bodyValue = leg.value("body"_L1);
-    if (!bodyValue.isString())
-        return u"\"body\" is missing or not a string"_s;
+    if (!hasBody)
+        return unreadable(u"\"body\" is missing or not a string"_s);
 
     if (direction == LegDirection::Response) {
         if (!m_lastRequest.valid)
@@ -167,7 +442,7 @@ std::optional<QString> TraceDecoder::feedLine(QByteArrayView jsonLine, qint64 li
         if (!context.psrp)
             return std::nullopt;
         Envelope envelope;
-        if (auto error = parseEnvelope(bodyValue.toString(), envelope))
+        if (auto error = parseEnvelope(body, envelope))
             return error;
         RequestContext responseContext = context;
         // The request's shell wins; a Create request that named none learns it from the response.
@@ -184,10 +459,8 @@ std::optional<QString> TraceDecoder::feedLine(QByteArrayView jsonLine, qint64 li
     m_lastRequest = RequestContext{};
     m_lastRequest.valid = true;
     Envelope envelope;
-    if (auto error = parseEnvelope(bodyValue.toString(), envelope)) {
-        m_lastRequest.valid = false;
-        return error;
-    }
+    if (auto error = parseEnvelope(body, envelope))
+        return error; // m_lastRequest is valid but not PSRP: its response is skipped
     m_lastRequest.action = lastSegment(envelope.action);
     if (!envelope.resourceUri.startsWith(PowerShellResourcePrefix)) {
         ++m_skipped;

@@ -21,7 +21,7 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-"$make_trace" "$work/trace.jsonl" 20000
+"$make_trace" "$work/trace.jsonl" 20000 2>&1
 echo "trace: $(wc -c < "$work/trace.jsonl") bytes, $(wc -l < "$work/trace.jsonl") legs"
 
 best=""

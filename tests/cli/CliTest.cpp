@@ -6,18 +6,18 @@
 
 namespace {
 
-struct Run {
+struct CliRun {
     int exitCode = -1;
     QString out;
     QString err;
 };
 
-Run runCli(const QStringList &args)
+CliRun runCli(const QStringList &args)
 {
     QProcess p;
     p.start(QStringLiteral(PSREMOTE_CLI_PATH), args);
     p.closeWriteChannel();
-    Run r;
+    CliRun r;
     if (!p.waitForFinished(30000)) {
         p.kill();
         p.waitForFinished();
@@ -34,7 +34,7 @@ Run runCli(const QStringList &args)
 
 TEST(Cli, VersionPrintsNameAndSemanticVersion)
 {
-    const Run r = runCli({QStringLiteral("--version")});
+    const CliRun r = runCli({QStringLiteral("--version")});
     EXPECT_EQ(r.exitCode, 0);
     EXPECT_EQ(r.out, QStringLiteral("psremote-cli " PSREMOTE_VERSION "\n"));
     EXPECT_TRUE(QRegularExpression(QStringLiteral("^psremote-cli \\d+\\.\\d+\\.\\d+\\n$")).match(r.out).hasMatch());
@@ -43,7 +43,7 @@ TEST(Cli, VersionPrintsNameAndSemanticVersion)
 
 TEST(Cli, HelpListsCommandsAndExitCodes)
 {
-    const Run r = runCli({QStringLiteral("--help")});
+    const CliRun r = runCli({QStringLiteral("--help")});
     EXPECT_EQ(r.exitCode, 0);
     EXPECT_TRUE(r.out.contains(QStringLiteral("Usage: psremote-cli")));
     EXPECT_TRUE(r.out.contains(QStringLiteral("trace")));
@@ -52,7 +52,7 @@ TEST(Cli, HelpListsCommandsAndExitCodes)
 
 TEST(Cli, NoArgumentsIsAUsageError)
 {
-    const Run r = runCli({});
+    const CliRun r = runCli({});
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_TRUE(r.out.isEmpty());
     EXPECT_TRUE(r.err.contains(QStringLiteral("--help")));
@@ -60,7 +60,7 @@ TEST(Cli, NoArgumentsIsAUsageError)
 
 TEST(Cli, UnknownCommandIsAUsageErrorThatSaysWhatToTry)
 {
-    const Run r = runCli({QStringLiteral("frobnicate")});
+    const CliRun r = runCli({QStringLiteral("frobnicate")});
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_TRUE(r.err.contains(QStringLiteral("frobnicate")));
     EXPECT_TRUE(r.err.contains(QStringLiteral("--help")));
@@ -68,7 +68,7 @@ TEST(Cli, UnknownCommandIsAUsageErrorThatSaysWhatToTry)
 
 TEST(Cli, EveryCommandHasHelp)
 {
-    const Run r = runCli({QStringLiteral("trace"), QStringLiteral("--help")});
+    const CliRun r = runCli({QStringLiteral("trace"), QStringLiteral("--help")});
     EXPECT_EQ(r.exitCode, 0);
     EXPECT_TRUE(r.out.contains(QStringLiteral("--json")));
     EXPECT_TRUE(r.out.contains(QStringLiteral("--roundtrip")));

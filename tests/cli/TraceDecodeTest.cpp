@@ -425,3 +425,38 @@ TEST(TraceCommand, HelpDescribesEveryOption)
     for (const QString &word : {u"--json"_s, u"--roundtrip"_s, u"--help"_s, u"FILE"_s})
         EXPECT_TRUE(r.out.contains(word)) << word.toStdString();
 }
+
+TEST(TraceDecoder, ReadsJsonEscapesAndSkipsOtherMembers)
+{
+    QList<Wsman::SkippedExchange> skipped;
+    Wsman::TraceDecoder decoder({}, [&](const Wsman::SkippedExchange &s) { skipped.append(s); });
+    // \u escapes (including a surrogate pair) in the body, unknown members of every JSON kind.
+    const QByteArray line =
+        R"({"time":1.5e3,"tags":[true,false,null,{"a":[]}],"direction":"request","body":)"
+        R"("<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:wsman=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\">)"
+        R"(<s:Header><wsman:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/config\u002F\ud83d\ude00</wsman:ResourceURI></s:Header></s:Envelope>"})";
+    EXPECT_EQ(decoder.feedLine(line, 1), std::nullopt);
+    ASSERT_EQ(skipped.size(), 1);
+    EXPECT_EQ(skipped.first().resourceUri, u"http://schemas.microsoft.com/wbem/wsman/1/config/\U0001F600"_s);
+    EXPECT_EQ(decoder.skippedCount(), 1);
+}
+
+TEST(TraceDecoder, RejectsMalformedJson)
+{
+    Wsman::TraceDecoder decoder({});
+    const QList<QByteArray> bad{
+        "", "[]", "{", R"({"direction":"request"})", R"({"direction":"request","body":1})",
+        R"({"direction":"request","body":"x"} trailing)", R"({"direction":"request","body":"\q"})",
+        R"({"direction":"request","body":"\u12"})", "{\"direction\":\"request\",\"body\":\"a\tb\"}",
+        R"({"direction":"request","body":"x","n":01})", QByteArray(1000, '[')};
+    for (const QByteArray &line : bad) {
+        const std::optional<QString> error = decoder.feedLine(line, 1);
+        EXPECT_TRUE(error.has_value()) << line.left(60).toStdString();
+    }
+    // A request with unparsable XML is refused; its response is skipped without a second report.
+    EXPECT_TRUE(decoder.feedLine(R"({"direction":"request","body":"<a>"})", 2).has_value());
+    EXPECT_EQ(decoder.feedLine(R"({"direction":"response","body":"<b>"})", 3), std::nullopt);
+    const std::optional<QString> orphan = decoder.feedLine(R"({"direction":"response","body":"<a/>"})", 4);
+    ASSERT_TRUE(orphan.has_value());
+    EXPECT_TRUE(orphan->contains(u"without a request"_s));
+}

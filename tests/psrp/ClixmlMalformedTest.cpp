@@ -44,7 +44,7 @@ TEST(ClixmlMalformed, BadPrimitiveValues)
           "<By>-1</By>", "<SB>128</SB>", "<U16>65536</U16>", "<I16>-32769</I16>", "<U32>4294967296</U32>",
           "<U64>18446744073709551616</U64>", "<I64>9223372036854775808</I64>", "<I64>99999999999999999999999</I64>",
           "<I32>1.5</I32>", "<I32>0x10</I32>", "<C>65536</C>", "<C>a</C>", "<B>yes</B>", "<B />", "<Db>abc</Db>",
-          "<Db>1.2.3</Db>", "<Db>inf</Db>", "<Db>0x1p3</Db>", "<Db>1e</Db>", "<Sg>nan</Sg>", "<D>1,5</D>", "<D>e5</D>",
+          "<Db>1.2.3</Db>", "<Db>inf</Db>", "<Db>0x1p3</Db>", "<Db>1e</Db>", "<Sg>nan</Sg>", "<D>1,5</D>", "<D>e5</D>", "<D>1E5</D>",
           "<DT>2020-13-01T00:00:00</DT>", "<DT>2021-02-29T00:00:00</DT>", "<DT>2020-01-01</DT>",
           "<DT>2020-01-01T24:00:00</DT>", "<DT>2020-01-01T00:00:00+15:00</DT>", "<DT>2020-01-01T00:00:00.</DT>",
           "<DT>0000-01-01T00:00:00</DT>", "<TS>P</TS>", "<TS>PT</TS>", "<TS>1D</TS>", "<TS>P1H</TS>",
@@ -130,7 +130,7 @@ TEST(ClixmlMalformed, MutatedInputsNeverCrash)
     for (int round = 0; round < 20000; ++round) {
         QByteArray m = valid;
         const int edits = 1 + int(rng.bounded(4));
-        for (int e = 0; e < edits; ++e) {
+        for (int e = 0; e < edits && !m.isEmpty(); ++e) {
             const qsizetype at = rng.bounded(int(m.size()));
             switch (rng.bounded(4)) {
             case 0: m[at] = char(rng.bounded(256)); break;
@@ -142,10 +142,11 @@ TEST(ClixmlMalformed, MutatedInputsNeverCrash)
         auto r = Clixml::deserialize(m);
         if (r.ok()) {
             ++accepted;
-            // Whatever is accepted serializes and parses back to the same value.
-            auto again = Clixml::deserialize(Clixml::serialize(*r));
+            // Whatever is accepted serializes to text that parses back to the same text.
+            const QByteArray once = Clixml::serialize(*r);
+            auto again = Clixml::deserialize(once);
             ASSERT_TRUE(again.ok()) << m.toStdString();
-            EXPECT_EQ(*again, *r) << m.toStdString();
+            EXPECT_EQ(Clixml::serialize(*again), once) << m.toStdString();
         } else {
             EXPECT_FALSE(r.error().detail.isEmpty());
         }

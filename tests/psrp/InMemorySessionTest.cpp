@@ -486,3 +486,26 @@ TEST(RecordedServer, PipelineWithInputCompletesWithRecordedOutput)
     ASSERT_NE(completed, nullptr);
     EXPECT_EQ(completed->pipelineState, PSInvocationState::Completed);
 }
+
+TEST_F(InMemorySession, BrokenPoolFailsItsRunningPipelines)
+{
+    const QUuid pid = startPipeline(false, u"Start-Sleep 100"_s);
+    pump(client, server);
+    (void)events(server);
+    (void)events(client);
+    ASSERT_EQ(client.pipelineState(pid), PSInvocationState::Running);
+
+    ErrorRecord reason = ErrorRecord::make(u"The remote session broke."_s, u"SessionBroken"_s);
+    ASSERT_TRUE(server.setPoolState(RunspacePoolState::Broken, reason).ok());
+    pump(client, server);
+    const auto clientEvents = events(client);
+    EXPECT_EQ(client.state(), RunspacePoolState::Broken);
+    EXPECT_EQ(client.pipelineState(pid), PSInvocationState::Failed);
+    const Event *pipelineEnd = stateEvent(clientEvents, Event::Kind::PipelineStateChanged);
+    ASSERT_NE(pipelineEnd, nullptr);
+    EXPECT_EQ(pipelineEnd->pipelineId, pid);
+    EXPECT_EQ(pipelineEnd->pipelineState, PSInvocationState::Failed);
+    ASSERT_TRUE(pipelineEnd->error.has_value());
+    // Nothing more may be sent on a broken pool.
+    EXPECT_FALSE(client.sendInput(pid, Value(qint32(1))).ok());
+}

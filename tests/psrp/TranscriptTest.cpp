@@ -1,6 +1,10 @@
 // Known-answer test over the real Windows recordings in ../shared/transcripts/windows: every PSRP
 // message is reassembled, deserialized, decoded into its typed payload, and re-serialized; the
 // result is compared with the recorded CLIXML text.
+// Hand-edited recordings (comments at their top): test_client_copy_file_warning (an injected
+// WARNING_RECORD stream), test_psrp_key_exchange_timeout (the ENCRYPTED_SESSION_KEY stream
+// removed), test_psrp_reset_runspace_state_fail (RUNSPACE_AVAILABILITY true -> false). None
+// leaves a malformed message: all three still decode fully and are checked like the others.
 #include "psrp/Clixml.h"
 #include "psrp/Fragment.h"
 #include "psrp/Message.h"

@@ -59,3 +59,14 @@ TEST(Value, PropertyLookupPrefersExtendedThenAdapted)
     EXPECT_EQ(o.property(u"Name")->toString(), QStringLiteral("extended"));
     EXPECT_EQ(o.property(u"Missing"), nullptr);
 }
+
+TEST(Value, PropertiesWithTheSameNameMatchAsAMultiset)
+{
+    auto a = PsObject::create();
+    a->extendedProperties = {{QString(), qint32(1)}, {QString(), qint32(2)}};
+    auto b = PsObject::create();
+    b->extendedProperties = {{QString(), qint32(2)}, {QString(), qint32(1)}};
+    EXPECT_EQ(Value(a), Value(b));
+    b->extendedProperties = {{QString(), qint32(1)}, {QString(), qint32(1)}};
+    EXPECT_NE(Value(a), Value(b));
+}

@@ -259,8 +259,14 @@ std::optional<QString> Comparer::compare(const Node *eIn, const Node *aIn, const
     const QString here = path + u'/' + e->name;
     if (e->name != a->name)
         return here + u": element differs: expected <"_s + e->name + u">, actual <"_s + a->name + u'>';
+    // The N of a <Ref> is its own, not that of the object it names.
+    const auto eName = eIn->attr(u"N");
+    const auto aName = aIn->attr(u"N");
+    if (eName != aName)
+        return here + u": attribute N differs: expected \""_s + eName.value_or(u"(none)"_s) + u"\", actual \""_s
+               + aName.value_or(u"(none)"_s) + u'"';
     for (const QXmlStreamAttribute &attr : e->attrs) {
-        if (attr.name() == u"RefId")
+        if (attr.name() == u"RefId" || attr.name() == u"N")
             continue;
         const auto other = a->attr(attr.name());
         if (!other)
@@ -270,7 +276,7 @@ std::optional<QString> Comparer::compare(const Node *eIn, const Node *aIn, const
                    + u"\", actual \""_s + *other + u'"';
     }
     for (const QXmlStreamAttribute &attr : a->attrs)
-        if (attr.name() != u"RefId" && !e->attr(attr.name()))
+        if (attr.name() != u"RefId" && attr.name() != u"N" && !e->attr(attr.name()))
             return here + u": unexpected attribute "_s + attr.name() + u" in actual"_s;
 
     if (e->name == u"MS" || e->name == u"Props")
