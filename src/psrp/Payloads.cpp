@@ -45,8 +45,9 @@ QString flagsEnumText(E v, std::initializer_list<std::pair<qint32, QStringView>>
 }
 
 const QString ThreadOptionsType = u"System.Management.Automation.Runspaces.PSThreadOptions"_s;
-const QString ApartmentStateType = u"System.Management.Automation.Runspaces.ApartmentState"_s;
-const QString RemoteStreamOptionsType = u"System.Management.Automation.Runspaces.RemoteStreamOptions"_s;
+const QString ApartmentStateType = u"System.Threading.ApartmentState"_s;
+// PowerShell's own type names (MS-PSRP 2.2.3.x examples); pypsrp writes ...Runspaces.* instead.
+const QString RemoteStreamOptionsType = u"System.Management.Automation.RemoteStreamOptions"_s;
 const QString PipelineResultTypesType = u"System.Management.Automation.Runspaces.PipelineResultTypes"_s;
 const QString CommandTypesType = u"System.Management.Automation.CommandTypes"_s;
 const QString ProgressRecordTypeType = u"System.Management.Automation.ProgressRecordType"_s;
@@ -166,8 +167,9 @@ QString enumText(PSThreadOptions v)
 
 QString enumText(ApartmentState v)
 {
-    // "UNKNOWN" as in the recorded client messages; servers read only the I32.
-    static constexpr std::array<QStringView, 3> Names = {u"STA", u"MTA", u"UNKNOWN"};
+    // .NET System.Threading.ApartmentState names, as PowerShell writes them. (pypsrp, whose
+    // client messages are in the recordings, writes "UNKNOWN"; servers read only the I32.)
+    static constexpr std::array<QStringView, 3> Names = {u"STA", u"MTA", u"Unknown"};
     return plainEnumText(v, Names);
 }
 
@@ -179,7 +181,7 @@ QString enumText(RemoteStreamOptions v)
                           {4, u"AddInvocationInfoToDebugRecord"},
                           {8, u"AddInvocationInfoToVerboseRecord"},
                           {15, u"AddInvocationInfo"}},
-                         u""); // empty for 0, as recorded
+                         u"0"); // the enum has no zero member, so .NET's ToString() gives "0"
 }
 
 QString enumText(CommandTypes v)

@@ -29,10 +29,10 @@ TEST(Payloads, EnumTextMatchesDotNetNames)
 {
     EXPECT_EQ(enumText(RunspacePoolState::Disconnected), u"Disconnected"_s);
     EXPECT_EQ(enumText(PSInvocationState::Completed), u"Completed"_s);
-    EXPECT_EQ(enumText(ApartmentState::Unknown), u"UNKNOWN"_s);
+    EXPECT_EQ(enumText(ApartmentState::Unknown), u"Unknown"_s);
     EXPECT_EQ(enumText(RemoteStreamOptions::AddInvocationInfo), u"AddInvocationInfo"_s);
     EXPECT_EQ(enumText(RemoteStreamOptions(3)), u"AddInvocationInfoToErrorRecord, AddInvocationInfoToWarningRecord"_s);
-    EXPECT_EQ(enumText(RemoteStreamOptions::None), QString());
+    EXPECT_EQ(enumText(RemoteStreamOptions::None), u"0"_s); // no zero member: .NET prints the number
     EXPECT_EQ(enumText(CommandTypes(15)), u"Alias, Function, Filter, Cmdlet"_s);
     EXPECT_EQ(enumText(CommandTypes::All), u"All"_s);
     EXPECT_EQ(enumText(ProgressRecordType::Completed), u"Completed"_s);
@@ -72,8 +72,8 @@ TEST(Payloads, InitRunspacePoolShape)
                                         u"ApartmentState"_s, u"HostInfo"_s, u"ApplicationArguments"_s}));
     const PsObject *apartment = obj(v).property(u"ApartmentState")->object();
     ASSERT_TRUE(apartment);
-    EXPECT_EQ(apartment->typeNames.first(), u"System.Management.Automation.Runspaces.ApartmentState"_s);
-    EXPECT_EQ(apartment->toString, u"UNKNOWN"_s);
+    EXPECT_EQ(apartment->typeNames.first(), u"System.Threading.ApartmentState"_s);
+    EXPECT_EQ(apartment->toString, u"Unknown"_s);
     EXPECT_EQ(apartment->baseValue->toInteger(), 2);
     EXPECT_TRUE(obj(v).property(u"ApplicationArguments")->isNull());
     auto back = InitRunspacePool::fromValue(v);

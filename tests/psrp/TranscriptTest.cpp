@@ -54,6 +54,22 @@ Leg readEnvelope(const QString &xml)
     return leg;
 }
 
+// The client messages in the recordings were written by pypsrp, whose two enums differ from what
+// PowerShell writes (MS-PSRP 2.2.3.x examples, PowerShell's EncodeAndDecode): type names
+// ...Runspaces.ApartmentState / ...Runspaces.RemoteStreamOptions instead of
+// System.Threading.ApartmentState / System.Management.Automation.RemoteStreamOptions, and the
+// ToString texts "UNKNOWN" and "" instead of .NET's "Unknown" and "0". This project writes what
+// PowerShell writes; servers read only the I32. Only these exact texts are rewritten.
+QByteArray asPowerShellWrites(QByteArray recorded)
+{
+    recorded.replace("<T>System.Management.Automation.Runspaces.ApartmentState</T>", "<T>System.Threading.ApartmentState</T>");
+    recorded.replace("<T>System.Management.Automation.Runspaces.RemoteStreamOptions</T>", "<T>System.Management.Automation.RemoteStreamOptions</T>");
+    recorded.replace("<ToString>UNKNOWN</ToString><I32>2</I32>", "<ToString>Unknown</ToString><I32>2</I32>");
+    recorded.replace("<ToString></ToString><I32>0</I32>", "<ToString>0</ToString><I32>0</I32>");
+    recorded.replace("<ToString /><I32>0</I32>", "<ToString>0</ToString><I32>0</I32>");
+    return recorded;
+}
+
 // Messages whose typed payload holds the whole object, so toValue() must rebuild the recording.
 bool capturesWholeObject(MessageType type, const Payload &payload)
 {
@@ -156,7 +172,10 @@ void checkFile(const QString &path, FileResult &result)
                         if (message->data.isEmpty() != written.isEmpty())
                             result.failures.append(at + u"toValue() emptiness differs from the recording"_s);
                         else if (!written.isEmpty()) {
-                            if (auto diff = TestSupport::clixmlDifference(message->data, written))
+                            const QByteArray expected = message->destination == Destination::Server
+                                                            ? asPowerShellWrites(message->data)
+                                                            : message->data;
+                            if (auto diff = TestSupport::clixmlDifference(expected, written))
                                 result.failures.append(at + u"toValue() differs from the recording: "_s + *diff);
                         }
                     }
