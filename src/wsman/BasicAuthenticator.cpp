@@ -1,0 +1,1 @@
+#include "wsman/BasicAuthenticator.h"
