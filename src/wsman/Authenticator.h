@@ -1,1 +1,119 @@
 #pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+#include <QString>
+
+#include <memory>
+#include <optional>
+#include <utility>
+#include <variant>
+
+namespace Wsman {
+
+// A secret (password, PIN) as UTF-8 bytes in a buffer of its own, wiped with OPENSSL_cleanse
+// when destroyed or cleared. Move-only so no stray copy outlives it; never printed.
+class Secret {
+public:
+    Secret() = default;
+    explicit Secret(QStringView text);
+    static Secret fromUtf8(QByteArrayView bytes);
+    ~Secret();
+    Secret(Secret &&other) noexcept;
+    Secret &operator=(Secret &&other) noexcept;
+    Secret(const Secret &) = delete;
+    Secret &operator=(const Secret &) = delete;
+
+    QByteArrayView utf8() const { return {m_data.get(), m_size}; }
+    bool isEmpty() const { return m_size == 0; }
+    void clear();
+
+private:
+    std::unique_ptr<char[]> m_data;
+    qsizetype m_size = 0;
+};
+
+// Why authentication or message protection failed. The detail never contains a secret.
+enum class AuthErrorCode {
+    SchemeNotOffered, // the server's WWW-Authenticate lists no scheme this authenticator speaks
+    Rejected,         // the server refused the credentials (a 401 after the last leg)
+    InvalidToken,     // a malformed or unexpected server token
+    CryptoFailure,    // wrap/unwrap failed (bad signature, tampering, length mismatch)
+    Unsupported,      // a feature this authenticator does not provide
+};
+
+struct AuthError {
+    AuthErrorCode code;
+    QString detail;
+};
+
+// Either a value or an AuthError.
+template <typename T>
+class [[nodiscard]] AuthResult {
+public:
+    AuthResult(T value) : m_data(std::in_place_index<0>, std::move(value)) {} // NOLINT: implicit by design
+    AuthResult(AuthError error) : m_data(std::in_place_index<1>, std::move(error)) {} // NOLINT
+
+    bool ok() const { return m_data.index() == 0; }
+    explicit operator bool() const { return ok(); }
+    const T &value() const & { return std::get<0>(m_data); }
+    T &&value() && { return std::get<0>(std::move(m_data)); }
+    const AuthError &error() const { return std::get<1>(m_data); }
+
+private:
+    std::variant<T, AuthError> m_data;
+};
+
+// One leg of a handshake: the Authorization header value to send, and whether the client
+// expects this to be the last one (the server may still answer with a final token on the 2xx).
+struct AuthLeg {
+    QByteArray authorization;
+    bool lastLeg = false;
+};
+
+// A body ready to POST, with its Content-Type (multipart/encrypted when wrapped, dossier 4.2).
+struct WrappedMessage {
+    QByteArray body;
+    QByteArray contentType;
+};
+
+// One authentication scheme for one channel (one TCP connection). The Channel drives it:
+//   reset() on a new/replaced connection, begin() for the first leg, continueWith(challenge)
+//   for each 401 carrying a WWW-Authenticate token, finish(token) on the final 2xx;
+//   then isEstablished(). requestAuthorization() is the header each later request carries
+//   (Basic: the credentials every time; connection-bound schemes: none).
+//   wrap()/unwrap() protect bodies when encryptsMessages() (WinRM message encryption over HTTP).
+// Owned by its Channel; lives as long as it. Not thread-safe.
+class Authenticator {
+public:
+    virtual ~Authenticator() = default;
+
+    // The HTTP scheme token ("Basic", "Negotiate", "Kerberos", "CredSSP", ...).
+    virtual QByteArray scheme() const = 0;
+    // Whether credentials and data stay protected on plain HTTP (Basic: no).
+    virtual bool isSafeOverPlainHttp() const = 0;
+    // Whether bodies are wrapped (MS-WSMV 2.2.9.1) once established; Basic: never.
+    virtual bool encryptsMessages() const = 0;
+
+    // Forget any security context: the connection it was bound to is gone.
+    virtual void reset() = 0;
+    virtual AuthResult<AuthLeg> begin() = 0;
+    // challenges: every WWW-Authenticate value of the 401 (a server may offer several schemes).
+    virtual AuthResult<AuthLeg> continueWith(const QList<QByteArray> &challenges) = 0;
+    // The WWW-Authenticate values of the final 2xx (mutual authentication); may be empty.
+    virtual AuthResult<bool> finish(const QList<QByteArray> &challenges) = 0;
+    virtual bool isEstablished() const = 0;
+    virtual QByteArray requestAuthorization() const = 0;
+
+    // soapContentType: e.g. "application/soap+xml;charset=UTF-8".
+    virtual AuthResult<WrappedMessage> wrap(const QByteArray &plaintext, const QByteArray &soapContentType) = 0;
+    // Returns the plaintext body and its original content type.
+    virtual AuthResult<WrappedMessage> unwrap(const QByteArray &body, const QByteArray &contentType) = 0;
+};
+
+// The token after "Scheme " in the first challenge naming `scheme` (case-insensitive); nullopt
+// when none names it. "Basic realm=..." yields "realm=...".
+std::optional<QByteArray> challengeToken(const QList<QByteArray> &challenges, QByteArrayView scheme);
+
+} // namespace Wsman

@@ -1,1 +1,140 @@
 #include "wsman/BasicAuthenticator.h"
+
+#include <openssl/crypto.h>
+
+#include <cstring>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Wsman {
+
+Secret::Secret(QStringView text)
+{
+    QByteArray bytes = text.toUtf8();
+    *this = fromUtf8(bytes);
+    OPENSSL_cleanse(bytes.data(), size_t(bytes.size()));
+}
+
+Secret Secret::fromUtf8(QByteArrayView bytes)
+{
+    Secret s;
+    if (!bytes.isEmpty()) {
+        s.m_data = std::make_unique<char[]>(size_t(bytes.size()));
+        std::memcpy(s.m_data.get(), bytes.data(), size_t(bytes.size()));
+        s.m_size = bytes.size();
+    }
+    return s;
+}
+
+Secret::~Secret()
+{
+    clear();
+}
+
+Secret::Secret(Secret &&other) noexcept : m_data(std::move(other.m_data)), m_size(other.m_size)
+{
+    other.m_size = 0;
+}
+
+Secret &Secret::operator=(Secret &&other) noexcept
+{
+    if (this != &other) {
+        clear();
+        m_data = std::move(other.m_data);
+        m_size = other.m_size;
+        other.m_size = 0;
+    }
+    return *this;
+}
+
+void Secret::clear()
+{
+    if (m_data)
+        OPENSSL_cleanse(m_data.get(), size_t(m_size));
+    m_data.reset();
+    m_size = 0;
+}
+
+std::optional<QByteArray> challengeToken(const QList<QByteArray> &challenges, QByteArrayView scheme)
+{
+    for (const QByteArray &challenge : challenges) {
+        // One header may carry several comma-separated schemes ("Negotiate, Basic realm=...").
+        for (const QByteArray &part : challenge.split(',')) {
+            const QByteArray trimmed = part.trimmed();
+            const qsizetype space = trimmed.indexOf(' ');
+            const QByteArrayView name = QByteArrayView(trimmed).first(space < 0 ? trimmed.size() : space);
+            if (name.compare(scheme, Qt::CaseInsensitive) == 0)
+                return space < 0 ? QByteArray() : trimmed.mid(space + 1).trimmed();
+        }
+    }
+    return std::nullopt;
+}
+
+BasicAuthenticator::BasicAuthenticator(QString userName, Secret password)
+{
+    // RFC 7617: base64(user ":" password), UTF-8.
+    QByteArray plain = userName.toUtf8();
+    plain.append(':');
+    plain.append(password.utf8().data(), password.utf8().size());
+    QByteArray encoded = plain.toBase64();
+    QByteArray header = QByteArrayLiteral("Basic ") + encoded;
+    m_header = Secret::fromUtf8(header);
+    OPENSSL_cleanse(plain.data(), size_t(plain.size()));
+    OPENSSL_cleanse(encoded.data(), size_t(encoded.size()));
+    OPENSSL_cleanse(header.data(), size_t(header.size()));
+    password.clear();
+}
+
+BasicAuthenticator::~BasicAuthenticator() = default;
+
+QByteArray BasicAuthenticator::scheme() const
+{
+    return QByteArrayLiteral("Basic");
+}
+
+void BasicAuthenticator::reset()
+{
+    m_sent = false;
+    m_established = false;
+}
+
+AuthResult<AuthLeg> BasicAuthenticator::begin()
+{
+    m_sent = true;
+    m_established = false;
+    return AuthLeg{m_header.utf8().toByteArray(), true};
+}
+
+AuthResult<AuthLeg> BasicAuthenticator::continueWith(const QList<QByteArray> &challenges)
+{
+    if (m_sent)
+        return AuthError{AuthErrorCode::Rejected, u"the server refused the Basic credentials"_s};
+    if (!challengeToken(challenges, "Basic"))
+        return AuthError{AuthErrorCode::SchemeNotOffered, u"the server does not offer Basic authentication"_s};
+    return begin();
+}
+
+AuthResult<bool> BasicAuthenticator::finish(const QList<QByteArray> &)
+{
+    m_established = m_sent;
+    return m_established;
+}
+
+QByteArray BasicAuthenticator::requestAuthorization() const
+{
+    return m_header.utf8().toByteArray();
+}
+
+AuthResult<WrappedMessage> BasicAuthenticator::wrap(const QByteArray &plaintext, const QByteArray &soapContentType)
+{
+    return WrappedMessage{plaintext, soapContentType};
+}
+
+AuthResult<WrappedMessage> BasicAuthenticator::unwrap(const QByteArray &body, const QByteArray &contentType)
+{
+    if (contentType.trimmed().toLower().startsWith("multipart/encrypted"))
+        return AuthError{AuthErrorCode::Unsupported, u"an encrypted body over Basic authentication"_s};
+    return WrappedMessage{body, contentType};
+}
+
+} // namespace Wsman

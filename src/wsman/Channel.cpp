@@ -1,1 +1,477 @@
 #include "wsman/Channel.h"
+
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QStringDecoder>
+#include <QTimer>
+
+#include <limits>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Wsman {
+
+namespace {
+
+// A handshake that has not finished after this many legs is broken (NTLM needs 2, SPNEGO 2-3).
+constexpr int MaxHandshakeLegs = 10;
+
+bool isCaError(QSslError::SslError e)
+{
+    switch (e) {
+    case QSslError::UnableToGetIssuerCertificate:
+    case QSslError::UnableToGetLocalIssuerCertificate:
+    case QSslError::UnableToVerifyFirstCertificate:
+    case QSslError::SelfSignedCertificate:
+    case QSslError::SelfSignedCertificateInChain:
+    case QSslError::CertificateUntrusted:
+    case QSslError::CertificateRejected:
+    case QSslError::UnableToDecryptCertificateSignature:
+    case QSslError::CertificateSignatureFailed:
+    case QSslError::InvalidCaCertificate:
+    case QSslError::PathLengthExceeded:
+    case QSslError::InvalidPurpose:
+    case QSslError::CertificateNotYetValid:
+    case QSslError::CertificateExpired:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool isRevocationError(QSslError::SslError e)
+{
+    switch (e) {
+    case QSslError::CertificateRevoked:
+    case QSslError::InvalidNotBeforeField:
+    case QSslError::InvalidNotAfterField:
+    case QSslError::OcspNoResponseFound:
+    case QSslError::OcspMalformedRequest:
+    case QSslError::OcspMalformedResponse:
+    case QSslError::OcspInternalError:
+    case QSslError::OcspTryLater:
+    case QSslError::OcspSigRequred:
+    case QSslError::OcspUnauthorized:
+    case QSslError::OcspResponseCannotBeTrusted:
+    case QSslError::OcspResponseCertIdUnknown:
+    case QSslError::OcspResponseExpired:
+    case QSslError::OcspStatusUnknown:
+        return true;
+    default:
+        return false;
+    }
+}
+
+QList<QByteArray> headerValues(const QNetworkReply *reply, QByteArrayView name)
+{
+    QList<QByteArray> values;
+    for (const auto &[key, value] : reply->rawHeaderPairs()) {
+        if (QByteArrayView(key).compare(name, Qt::CaseInsensitive) == 0)
+            values.append(value);
+    }
+    return values;
+}
+
+TransportError makeError(TransportErrorKind kind, QString detail)
+{
+    TransportError e;
+    e.kind = kind;
+    e.detail = std::move(detail);
+    return e;
+}
+
+QString networkErrorText(const QNetworkReply *reply)
+{
+    return u"%1 (QNetworkReply error %2)"_s.arg(reply->errorString()).arg(int(reply->error()));
+}
+
+} // namespace
+
+ChannelSettings ChannelSettings::from(const ConnectionTarget &target, const SessionOption &options)
+{
+    ChannelSettings s;
+    s.url = target.url;
+    s.operationTimeoutMs = options.operationTimeoutMs;
+    s.openTimeoutMs = options.openTimeoutMs;
+    s.noEncryption = options.noEncryption;
+    s.useUtf16 = options.useUtf16;
+    s.skipCACheck = options.skipCACheck;
+    s.skipCNCheck = options.skipCNCheck;
+    s.skipRevocationCheck = options.skipRevocationCheck;
+    return s;
+}
+
+Channel::Channel(ChannelSettings settings, std::unique_ptr<Authenticator> authenticator, QObject *parent)
+    : QObject(parent)
+    , m_settings(std::move(settings))
+    , m_auth(std::move(authenticator))
+    , m_manager(new QNetworkAccessManager(this))
+    , m_ssl(QSslConfiguration::defaultConfiguration())
+{
+    m_manager->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    if (!m_settings.extraCaCertificates.isEmpty())
+        m_ssl.addCaCertificates(m_settings.extraCaCertificates);
+    // HTTP/1.1 only: authentication is bound to one TCP connection.
+    m_ssl.setAllowedNextProtocols({QSslConfiguration::NextProtocolHttp1_1});
+}
+
+Channel::~Channel()
+{
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        delete m_reply.data();
+    }
+}
+
+Channel::RequestId Channel::post(QByteArray soapUtf8, Callback done)
+{
+    Request request;
+    request.id = m_nextId++;
+    if (m_settings.useUtf16) {
+        // Dossier 1.13: UseUTF16 sends UTF-16 (little endian, with a byte order mark).
+        const QString text = QString::fromUtf8(soapUtf8);
+        request.body = QByteArray("\xFF\xFE", 2);
+        request.body.append(reinterpret_cast<const char *>(text.utf16()), text.size() * 2);
+    } else {
+        request.body = std::move(soapUtf8);
+    }
+    request.done = std::move(done);
+    m_queue.push_back(std::move(request));
+    scheduleNext();
+    return m_queue.back().id;
+}
+
+void Channel::cancel(RequestId id)
+{
+    if (m_current && m_current->id == id) {
+        if (m_reply) {
+            m_cancelling = true;
+            m_reply->abort(); // finishes synchronously -> complete(Cancelled)
+        }
+        return;
+    }
+    for (auto it = m_queue.begin(); it != m_queue.end(); ++it) {
+        if (it->id == id) {
+            Callback done = std::move(it->done);
+            m_queue.erase(it);
+            if (done)
+                done(makeError(TransportErrorKind::Cancelled, u"cancelled before it was sent"_s));
+            return;
+        }
+    }
+}
+
+void Channel::cancelAll()
+{
+    std::deque<Request> queued;
+    queued.swap(m_queue);
+    if (m_current)
+        cancel(m_current->id);
+    for (Request &r : queued) {
+        if (r.done)
+            r.done(makeError(TransportErrorKind::Cancelled, u"cancelled before it was sent"_s));
+    }
+}
+
+qsizetype Channel::pendingCount() const
+{
+    return qsizetype(m_queue.size()) + (m_current ? 1 : 0);
+}
+
+bool Channel::isAuthenticated() const
+{
+    return m_auth && m_auth->isEstablished();
+}
+
+void Channel::scheduleNext()
+{
+    if (m_scheduled || m_current)
+        return;
+    m_scheduled = true;
+    QTimer::singleShot(0, this, [this] {
+        m_scheduled = false;
+        startNext();
+    });
+}
+
+void Channel::startNext()
+{
+    if (m_current || m_queue.empty())
+        return;
+    m_current = std::move(m_queue.front());
+    m_queue.pop_front();
+
+    // PowerShell on Unix refuses Basic over HTTP; so do we, before any byte is sent.
+    if (m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) != 0 && !m_auth->isSafeOverPlainHttp()
+        && !m_settings.noEncryption) {
+        complete(makeError(TransportErrorKind::InsecureRefused,
+                           u"%1 authentication over plain HTTP sends credentials unprotected; refused without NoEncryption=true"_s
+                               .arg(QString::fromLatin1(m_auth->scheme()))));
+        return;
+    }
+    sendCurrent();
+}
+
+void Channel::sendCurrent()
+{
+    if (m_auth->isEstablished()) {
+        m_phase = Phase::Message;
+        sendMessage(m_auth->requestAuthorization());
+        return;
+    }
+    m_legs = 0;
+    auto leg = m_auth->begin();
+    if (!leg) {
+        complete(makeError(TransportErrorKind::AuthenticationFailed, leg.error().detail));
+        return;
+    }
+    sendHandshakeLeg(leg.value());
+}
+
+void Channel::sendHandshakeLeg(const AuthLeg &leg)
+{
+    m_phase = Phase::Handshake;
+    ++m_legs;
+    if (m_auth->encryptsMessages())
+        issue({}, soapContentType(), leg.authorization); // dossier 4.6: legs carry no body
+    else
+        issue(m_current->body, soapContentType(), leg.authorization);
+}
+
+void Channel::sendMessage(const QByteArray &authorization)
+{
+    m_phase = Phase::Message;
+    if (m_auth->encryptsMessages()) {
+        auto wrapped = m_auth->wrap(m_current->body, soapContentType());
+        if (!wrapped) {
+            complete(makeError(TransportErrorKind::MessageProtection, wrapped.error().detail));
+            return;
+        }
+        issue(wrapped.value().body, wrapped.value().contentType, authorization);
+    } else {
+        issue(m_current->body, soapContentType(), authorization);
+    }
+}
+
+QByteArray Channel::soapContentType() const
+{
+    return m_settings.useUtf16 ? QByteArrayLiteral("application/soap+xml;charset=UTF-16")
+                               : QByteArrayLiteral("application/soap+xml;charset=UTF-8");
+}
+
+void Channel::issue(const QByteArray &body, const QByteArray &contentType, const QByteArray &authorization)
+{
+    QNetworkRequest request(m_settings.url);
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
+    request.setAttribute(QNetworkRequest::AuthenticationReuseAttribute, QNetworkRequest::Manual);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    request.setHeader(QNetworkRequest::UserAgentHeader, m_settings.userAgent);
+    request.setRawHeader(QByteArrayLiteral("Accept-Encoding"), QByteArrayLiteral("identity"));
+    if (!authorization.isEmpty())
+        request.setRawHeader(QByteArrayLiteral("Authorization"), authorization);
+    const qint64 timeout = m_connectedOnce ? m_settings.operationTimeoutMs + m_settings.readTimeoutMarginMs
+                                           : m_settings.openTimeoutMs;
+    request.setTransferTimeout(int(qBound(qint64(1), timeout, qint64(std::numeric_limits<int>::max()))));
+    if (m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) == 0)
+        request.setSslConfiguration(m_ssl);
+
+    m_received.clear();
+    m_unignoredSslErrors.clear();
+    m_tooLarge = false;
+    m_cancelling = false;
+    QNetworkReply *reply = m_manager->post(request, body);
+    m_reply = reply;
+    connect(reply, &QNetworkReply::readyRead, this, &Channel::onReadyRead);
+    connect(reply, &QNetworkReply::sslErrors, this, &Channel::onSslErrors);
+    connect(reply, &QNetworkReply::finished, this, &Channel::onFinished);
+}
+
+void Channel::onReadyRead()
+{
+    if (!m_reply || m_tooLarge)
+        return;
+    const QByteArray chunk = m_reply->readAll();
+    if (m_settings.maxResponseSize && m_received.size() + chunk.size() > *m_settings.maxResponseSize) {
+        m_tooLarge = true;
+        m_received.clear();
+        m_reply->abort();
+        return;
+    }
+    m_received.append(chunk);
+}
+
+void Channel::onSslErrors(const QList<QSslError> &errors)
+{
+    QList<QSslError> ignorable;
+    m_unignoredSslErrors.clear();
+    for (const QSslError &e : errors) {
+        const bool skip = (m_settings.skipCACheck && isCaError(e.error()))
+                       || (m_settings.skipCNCheck && e.error() == QSslError::HostNameMismatch)
+                       || (m_settings.skipRevocationCheck && isRevocationError(e.error()));
+        if (skip)
+            ignorable.append(e);
+        else
+            m_unignoredSslErrors.append(e);
+    }
+    if (m_unignoredSslErrors.isEmpty() && m_reply)
+        m_reply->ignoreSslErrors(ignorable);
+}
+
+void Channel::onFinished()
+{
+    QNetworkReply *reply = m_reply.data();
+    if (!reply || sender() != reply)
+        return;
+    m_reply.clear();
+    reply->deleteLater();
+    reply->disconnect(this);
+
+    if (!m_tooLarge && reply->isOpen())
+        m_received.append(reply->readAll());
+    QByteArray body = std::move(m_received);
+    m_received.clear();
+
+    const QVariant statusAttribute = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+    const QNetworkReply::NetworkError error = reply->error();
+
+    if (m_tooLarge || m_cancelling || !statusAttribute.isValid()) {
+        // No (complete) HTTP answer: the connection, and any context bound to it, is gone.
+        m_auth->reset();
+        if (m_tooLarge) {
+            complete(makeError(TransportErrorKind::ResponseTooLarge,
+                               u"response body larger than the limit of %1 bytes"_s.arg(*m_settings.maxResponseSize)));
+            return;
+        }
+        if (m_cancelling) {
+            complete(makeError(TransportErrorKind::Cancelled, u"cancelled"_s));
+            return;
+        }
+        TransportErrorKind kind = TransportErrorKind::Unreachable;
+        TransportError e = makeError(kind, networkErrorText(reply));
+        switch (error) {
+        case QNetworkReply::HostNotFoundError:
+            e.kind = TransportErrorKind::NameResolution;
+            break;
+        case QNetworkReply::ConnectionRefusedError:
+            e.kind = TransportErrorKind::ConnectionRefused;
+            break;
+        case QNetworkReply::RemoteHostClosedError:
+            e.kind = TransportErrorKind::ConnectionClosed;
+            break;
+        case QNetworkReply::TimeoutError:
+        case QNetworkReply::OperationCanceledError: // setTransferTimeout aborts this way
+            e.kind = TransportErrorKind::TimedOut;
+            break;
+        case QNetworkReply::SslHandshakeFailedError:
+            e.kind = TransportErrorKind::Tls;
+            e.sslErrors = m_unignoredSslErrors;
+            for (const QSslError &s : std::as_const(m_unignoredSslErrors))
+                e.detail += u"; "_s + s.errorString();
+            break;
+        default:
+            break;
+        }
+        complete(std::move(e));
+        return;
+    }
+    m_connectedOnce = true;
+    handleHttpAnswer(reply, std::move(body));
+}
+
+void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
+{
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QList<QByteArray> challenges = headerValues(reply, "WWW-Authenticate");
+    const QByteArray contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+
+    if (status == 401) {
+        if (m_phase == Phase::Handshake) {
+            if (m_legs >= MaxHandshakeLegs) {
+                m_auth->reset();
+                complete(makeError(TransportErrorKind::AuthenticationFailed, u"handshake did not finish"_s));
+                return;
+            }
+            auto leg = m_auth->continueWith(challenges);
+            if (!leg) {
+                m_auth->reset();
+                TransportError e = makeError(TransportErrorKind::AuthenticationFailed, leg.error().detail);
+                e.httpStatus = status;
+                complete(std::move(e));
+                return;
+            }
+            sendHandshakeLeg(leg.value());
+            return;
+        }
+        // A 401 on an authenticated channel: the connection was replaced. Authenticate again
+        // and resend, once.
+        m_auth->reset();
+        if (!m_current->reauthenticated) {
+            m_current->reauthenticated = true;
+            sendCurrent();
+            return;
+        }
+        TransportError e = makeError(TransportErrorKind::AuthenticationFailed, u"401 after re-authentication"_s);
+        e.httpStatus = status;
+        complete(std::move(e));
+        return;
+    }
+
+    if (m_phase == Phase::Handshake) {
+        auto finished = m_auth->finish(challenges);
+        if (!finished || !finished.value()) {
+            m_auth->reset();
+            complete(makeError(TransportErrorKind::AuthenticationFailed,
+                               finished ? u"handshake incomplete"_s : finished.error().detail));
+            return;
+        }
+        if (m_auth->encryptsMessages() && status >= 200 && status < 300) {
+            // The handshake legs carried no body: now send the message itself.
+            sendMessage(m_auth->requestAuthorization());
+            return;
+        }
+    }
+
+    if (m_auth->encryptsMessages() && !body.isEmpty()) {
+        auto plain = m_auth->unwrap(body, contentType);
+        if (!plain) {
+            complete(makeError(TransportErrorKind::MessageProtection, plain.error().detail));
+            return;
+        }
+        body = plain.value().body;
+    }
+
+    if (status >= 300 && status < 400) {
+        TransportError e = makeError(TransportErrorKind::Redirect, u"HTTP %1 redirect"_s.arg(status));
+        e.httpStatus = status;
+        e.location = m_settings.url.resolved(QUrl::fromEncoded(reply->rawHeader("Location")));
+        complete(std::move(e));
+        return;
+    }
+    if (status < 200 || status >= 300) {
+        TransportError e = makeError(TransportErrorKind::HttpStatus, u"HTTP %1"_s.arg(status));
+        e.httpStatus = status;
+        e.body = std::move(body);
+        e.contentType = contentType;
+        complete(std::move(e));
+        return;
+    }
+    complete(TransportResponse{status, contentType, std::move(body)});
+}
+
+void Channel::complete(TransportResult result)
+{
+    std::optional<Request> done;
+    done.swap(m_current);
+    m_phase = Phase::Idle;
+    m_cancelling = false;
+    scheduleNext();
+    if (done && done->done)
+        done->done(result);
+}
+
+} // namespace Wsman

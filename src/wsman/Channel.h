@@ -1,1 +1,161 @@
 #pragma once
+
+#include "wsman/Authenticator.h"
+#include "wsman/ConnectionInfo.h"
+#include "wsman/SessionOption.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
+#include <QString>
+#include <QUrl>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <variant>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace Wsman {
+
+enum class TransportErrorKind {
+    NameResolution,       // the host name does not resolve
+    ConnectionRefused,    // nothing listens on the port
+    ConnectionClosed,     // the server closed the connection before answering
+    Unreachable,          // no route / network down / other socket failure
+    TimedOut,             // open or read timeout (OpenTimeout, OperationTimeout + margin)
+    Tls,                  // handshake or certificate verification failed; see sslErrors
+    AuthenticationFailed, // the server refused the credentials, or the handshake failed
+    HttpStatus,           // a non-2xx, non-3xx, non-401 answer (e.g. 500 with a SOAP fault body)
+    Redirect,             // a 3xx; location holds the target (never followed automatically)
+    InsecureRefused,      // Basic over plain HTTP without NoEncryption=true; nothing was sent
+    Cancelled,            // cancel() / cancelAll()
+    ResponseTooLarge,     // the body outgrew ChannelSettings::maxResponseSize
+    MessageProtection,    // wrap/unwrap of an encrypted body failed
+};
+
+struct TransportError {
+    TransportErrorKind kind = TransportErrorKind::Unreachable;
+    QString detail;            // technical, never a secret
+    int httpStatus = 0;        // HttpStatus, Redirect, AuthenticationFailed (when one was seen)
+    QByteArray body;           // HttpStatus: the (unwrapped) response body
+    QByteArray contentType;    // HttpStatus
+    QUrl location;             // Redirect
+    QList<QSslError> sslErrors; // Tls: the certificate errors that were not ignored
+};
+
+struct TransportResponse {
+    int httpStatus = 0;
+    QByteArray contentType; // of the plaintext body (after unwrap)
+    QByteArray body;
+};
+
+// Either the response or a TransportError: what a Channel request ends with.
+class TransportResult {
+public:
+    TransportResult(TransportResponse response) : m_data(std::move(response)) {} // NOLINT: implicit by design
+    TransportResult(TransportError error) : m_data(std::move(error)) {} // NOLINT
+
+    bool ok() const { return m_data.index() == 0; }
+    explicit operator bool() const { return ok(); }
+    const TransportResponse &response() const { return std::get<0>(m_data); }
+    const TransportError &error() const { return std::get<1>(m_data); }
+
+private:
+    std::variant<TransportResponse, TransportError> m_data;
+};
+
+// Everything a Channel needs besides its Authenticator.
+struct ChannelSettings {
+    QUrl url;
+    qint64 operationTimeoutMs = 180000;
+    qint64 openTimeoutMs = 180000;
+    // The HTTP read timeout is OperationTimeout + this margin: the server answers a Receive
+    // with a timeout fault after OperationTimeout, so the socket must wait a little longer.
+    qint64 readTimeoutMarginMs = 30000;
+    bool noEncryption = false;
+    bool useUtf16 = false;
+    bool skipCACheck = false;
+    bool skipCNCheck = false;
+    bool skipRevocationCheck = false;
+    QList<QSslCertificate> extraCaCertificates;
+    std::optional<qint64> maxResponseSize; // nullopt: unlimited
+    QByteArray userAgent = QByteArrayLiteral("PSRemote/" PSREMOTE_VERSION);
+
+    static ChannelSettings from(const ConnectionTarget &target, const SessionOption &options);
+};
+
+// One authenticated WinRM channel: one QNetworkAccessManager (so one TCP connection), HTTP/2 off,
+// requests strictly one at a time in post() order. Runs the Authenticator's handshake with
+// hand-set Authorization headers, re-authenticates and resends once when a later request gets
+// 401 (the connection was replaced), wraps/unwraps bodies when the scheme encrypts. Fully
+// asynchronous (no waitFor*, no nested event loops). Lives in one thread; owns its manager and
+// authenticator. Callbacks never run inside post(); destroying the channel drops pending requests
+// without calling their callbacks.
+class Channel : public QObject {
+    Q_OBJECT
+public:
+    using RequestId = quint64;
+    using Callback = std::function<void(const TransportResult &)>;
+
+    Channel(ChannelSettings settings, std::unique_ptr<Authenticator> authenticator, QObject *parent = nullptr);
+    ~Channel() override;
+
+    // Queues a SOAP envelope (UTF-8 XML; re-encoded as UTF-16 with useUtf16).
+    RequestId post(QByteArray soapUtf8, Callback done);
+    // The callback of a cancelled request runs with Cancelled before cancel() returns.
+    void cancel(RequestId id);
+    void cancelAll();
+
+    qsizetype pendingCount() const;
+    bool isAuthenticated() const;
+    const ChannelSettings &settings() const { return m_settings; }
+
+private:
+    struct Request {
+        RequestId id = 0;
+        QByteArray body; // as sent on the wire before wrapping (UTF-8 or UTF-16)
+        Callback done;
+        bool reauthenticated = false;
+    };
+    enum class Phase { Idle, Handshake, Message };
+
+    void scheduleNext();
+    void startNext();
+    void sendCurrent();
+    void sendHandshakeLeg(const AuthLeg &leg);
+    void sendMessage(const QByteArray &authorization);
+    void issue(const QByteArray &body, const QByteArray &contentType, const QByteArray &authorization);
+    void onReadyRead();
+    void onSslErrors(const QList<QSslError> &errors);
+    void onFinished();
+    void handleHttpAnswer(QNetworkReply *reply, QByteArray body);
+    void complete(TransportResult result);
+    QByteArray soapContentType() const;
+
+    ChannelSettings m_settings;
+    std::unique_ptr<Authenticator> m_auth;
+    QNetworkAccessManager *m_manager = nullptr;
+    QSslConfiguration m_ssl;
+    std::deque<Request> m_queue;
+    std::optional<Request> m_current;
+    Phase m_phase = Phase::Idle;
+    int m_legs = 0;
+    QPointer<QNetworkReply> m_reply;
+    QByteArray m_received;
+    QList<QSslError> m_unignoredSslErrors;
+    bool m_cancelling = false;
+    bool m_tooLarge = false;
+    bool m_connectedOnce = false;
+    bool m_scheduled = false;
+    RequestId m_nextId = 1;
+};
+
+} // namespace Wsman

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "ShellEngine.h"
+
+#include "psrp/RunspacePool.h"
+
+#include <QHash>
+#include <QTimer>
+
+#include <memory>
+
+namespace TestServer {
+
+// The built-in engine: Psrp::ServerRunspacePool plus a tiny interpreter. It is a simulator,
+// NOT PowerShell, and says so in its PSVersionTable and APPLICATION_PRIVATE_DATA. Grammar
+// (case-insensitive; one CREATE_PIPELINE may hold several commands, the last may be Out-Default):
+//   script    := statement { (';' | newline) statement }
+//   statement := element { '|' element }           (only '| Out-Default' / '| Out-String' after the first)
+//   element   := INT '..' INT | '$PSVersionTable' | 'throw' [STRING] | NAME { arg }
+//   arg       := '-'NAME | 'quoted' | "quoted" | word | number
+// Commands: prompt, Get-Location, Write-Output|-Host|-Error|-Warning|-Verbose|-Debug|
+// -Information|-Progress TEXT, Read-Host [TEXT] [-AsSecureString], Get-Credential [USER],
+// Start-Sleep N | -Milliseconds N (stopped by crtl_c), throw TEXT, TabExpansion2 TEXT,
+// Out-Default (output becomes host WriteLine calls), $PSVersionTable, A..B (B-A+1 integers).
+class SimulatorEngine : public ShellEngine {
+    Q_OBJECT
+public:
+    explicit SimulatorEngine(QObject *parent = nullptr);
+    ~SimulatorEngine() override;
+
+    static QString label(); // "PSRemote loopback simulator, not PowerShell"
+    static QString grammarHelp();
+
+    QString create(const QByteArray &creationXml) override;
+    QString command(const QString &commandId, const QByteArray &arguments) override;
+    QString send(const QString &commandId, bool promptResponse, const QByteArray &data) override;
+    void signal(const QString &commandId, bool ctrlC) override;
+    void close() override;
+    bool commandEnded(const QString &commandId) const override;
+    bool knowsCommand(const QString &commandId) const override;
+
+    // Fragment size for server-to-client payloads (from the Create's MaxEnvelopeSize).
+    void setMaxPayload(qsizetype bytes) { m_maxPayload = bytes; }
+
+    struct Op;
+    struct Run;
+
+private:
+    QString feed(const QByteArray &data);
+    void pump();
+    void start(const QUuid &id, const Psrp::CreatePipeline &request);
+    void resume(Run &run);
+    void finish(Run &run, Psrp::PSInvocationState state, std::optional<Psrp::ErrorRecord> error = {});
+    void emitValue(Run &run, const Psrp::Value &value);
+
+    Psrp::ServerRunspacePool m_pool;
+    QHash<QString, std::shared_ptr<Run>> m_runs; // by upper-case command id
+    qsizetype m_maxPayload = 100 * 1024;
+    bool m_closed = false;
+};
+
+} // namespace TestServer

@@ -1,0 +1,450 @@
+// The loopback WinRM endpoint (tests/server) driven over real loopback sockets by a plain
+// QNetworkAccessManager, with Psrp::ClientRunspacePool producing and consuming the PSRP bytes.
+#include "LoopbackServer.h"
+#include "ReplayEngine.h"
+#include "SharedData.h"
+#include "Transcript.h"
+
+#include "psrp/RunspacePool.h"
+
+#include <QEventLoop>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSslConfiguration>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QUuid>
+
+#include <gtest/gtest.h>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace TestServer;
+
+namespace {
+
+struct HttpResult {
+    int status = 0;
+    QByteArray body;
+    QByteArray location;
+    QByteArray wwwAuthenticate;
+    QNetworkReply::NetworkError error = QNetworkReply::NoError;
+    bool timedOut = false;
+};
+
+class Client {
+public:
+    explicit Client(QUrl url) : m_url(std::move(url)) {}
+    QString user = u"alice"_s;
+    QString password = u"s3cret"_s;
+    std::optional<QSslConfiguration> tls;
+
+    HttpResult post(const QByteArray &body)
+    {
+        QNetworkRequest request(m_url);
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/soap+xml;charset=UTF-8"));
+        request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+        if (!user.isEmpty())
+            request.setRawHeader("Authorization", "Basic " + (user + u':' + password).toUtf8().toBase64());
+        if (tls)
+            request.setSslConfiguration(*tls);
+        QNetworkReply *reply = m_manager.post(request, body);
+        QEventLoop loop;
+        QTimer guard;
+        guard.setSingleShot(true);
+        HttpResult result;
+        QObject::connect(&guard, &QTimer::timeout, &loop, [&] { result.timedOut = true; loop.quit(); });
+        QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+        guard.start(10000);
+        loop.exec();
+        result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        result.body = reply->readAll();
+        result.location = reply->rawHeader("Location");
+        result.wwwAuthenticate = reply->rawHeader("WWW-Authenticate");
+        result.error = reply->error();
+        reply->abort();
+        reply->deleteLater();
+        return result;
+    }
+
+private:
+    QUrl m_url;
+    QNetworkAccessManager m_manager;
+};
+
+QString upper(const QUuid &id)
+{
+    return id.toString(QUuid::WithoutBraces).toUpper();
+}
+
+QByteArray soap(QLatin1StringView action, const QString &shellId, const QString &body,
+                const QString &timeout = u"PT5S"_s, const QString &options = {})
+{
+    QString header = u"<wsa:Action s:mustUnderstand=\"true\">"_s + action + u"</wsa:Action>"
+                     "<wsman:MaxEnvelopeSize s:mustUnderstand=\"true\">153600</wsman:MaxEnvelopeSize>"
+                     "<wsa:MessageID>uuid:"_s + upper(QUuid::createUuid()) + u"</wsa:MessageID>"
+                     "<wsman:OperationTimeout>"_s + timeout + u"</wsman:OperationTimeout>"
+                     "<wsman:ResourceURI s:mustUnderstand=\"true\">http://schemas.microsoft.com/powershell/Microsoft.PowerShell</wsman:ResourceURI>"_s;
+    if (!shellId.isEmpty())
+        header += u"<wsman:SelectorSet><wsman:Selector Name=\"ShellId\">"_s + shellId + u"</wsman:Selector></wsman:SelectorSet>"_s;
+    header += options;
+    return (u"<s:Envelope xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\" "
+            "xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:wsa=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+            "xmlns:wsman=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><s:Header>"_s
+            + header + u"</s:Header><s:Body>"_s + body + u"</s:Body></s:Envelope>"_s)
+        .toUtf8();
+}
+
+QList<QByteArray> streamsOf(const QByteArray &body)
+{
+    QList<QByteArray> out;
+    static const QRegularExpression re(u"<rsp:Stream[^>]*>([^<]*)</rsp:Stream>"_s);
+    auto it = re.globalMatch(QString::fromUtf8(body));
+    while (it.hasNext())
+        out.append(QByteArray::fromBase64(it.next().captured(1).toLatin1()));
+    return out;
+}
+
+ServerConfig basicConfig()
+{
+    ServerConfig c;
+    c.user = u"alice"_s;
+    c.password = u"s3cret"_s;
+    return c;
+}
+
+// An opened pool on a simulator shell.
+struct Session {
+    LoopbackServer server{basicConfig()};
+    std::unique_ptr<Client> client;
+    Psrp::ClientRunspacePool pool{QUuid::createUuid(), 1, 1, Psrp::HostInfo::console(120, 50)};
+    QString shellId;
+
+    void open()
+    {
+        QString error;
+        ASSERT_TRUE(server.listen(&error)) << error.toStdString();
+        client = std::make_unique<Client>(server.url());
+        ASSERT_TRUE(pool.open().ok());
+        auto out = pool.dataToSend(pool.maxPayloadSize());
+        ASSERT_TRUE(out.has_value());
+        shellId = upper(pool.id());
+        const auto created = client->post(soap(Actions::Create, {},
+            u"<rsp:Shell ShellId=\""_s + shellId + u"\"><rsp:InputStreams>stdin pr</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams>"
+            "<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"_s + QString::fromLatin1(out->data.toBase64())
+            + u"</creationXml></rsp:Shell>"_s));
+        ASSERT_EQ(created.status, 200) << created.body.toStdString();
+        for (int i = 0; i < 5 && pool.state() != Psrp::RunspacePoolState::Opened; ++i)
+            receive({});
+        ASSERT_EQ(pool.state(), Psrp::RunspacePoolState::Opened);
+    }
+
+    HttpResult receive(const QString &commandId, const QString &timeout = u"PT5S"_s)
+    {
+        const QString attr = commandId.isEmpty() ? QString() : u" CommandId=\""_s + commandId + u"\""_s;
+        auto r = client->post(soap(Actions::Receive, shellId,
+                                   u"<rsp:Receive><rsp:DesiredStream"_s + attr + u">stdout</rsp:DesiredStream></rsp:Receive>"_s, timeout));
+        if (r.status == 200) {
+            for (const auto &data : streamsOf(r.body))
+                EXPECT_TRUE(pool.receiveData(data).ok());
+        }
+        return r;
+    }
+
+    HttpResult send(const QString &commandId, const Psrp::OutgoingData &data)
+    {
+        const QString attr = commandId.isEmpty() ? QString() : u" CommandId=\""_s + commandId + u"\""_s;
+        return client->post(soap(Actions::Send, shellId, u"<rsp:Send><rsp:Stream Name=\""_s + data.stream + u"\""_s + attr + u">"_s
+                                                              + QString::fromLatin1(data.data.toBase64()) + u"</rsp:Stream></rsp:Send>"_s));
+    }
+
+    QString command(const QString &script)
+    {
+        auto id = pool.createPipeline([&] {
+            Psrp::CreatePipeline p;
+            p.powerShell.commands = {Psrp::Command::script(script)};
+            p.hostInfo = Psrp::HostInfo::console(120, 50);
+            return p;
+        }());
+        EXPECT_TRUE(id.ok());
+        auto out = pool.dataToSend(pool.maxPayloadSize());
+        EXPECT_TRUE(out.has_value());
+        const QString commandId = upper(*id);
+        const auto r = client->post(soap(Actions::Command, shellId,
+            u"<rsp:CommandLine CommandId=\""_s + commandId + u"\"><rsp:Command/><rsp:Arguments>"_s
+            + QString::fromLatin1(out->data.toBase64()) + u"</rsp:Arguments></rsp:CommandLine>"_s));
+        EXPECT_EQ(r.status, 200) << r.body.toStdString();
+        return commandId;
+    }
+
+    // Receives on the command until CommandState Done; collects events.
+    std::vector<Psrp::Event> runToDone(const QString &commandId, const std::function<void(const Psrp::Event &)> &onEvent = {})
+    {
+        std::vector<Psrp::Event> events;
+        for (int i = 0; i < 50; ++i) {
+            const auto r = receive(commandId);
+            EXPECT_EQ(r.status, 200) << r.body.toStdString();
+            while (auto e = pool.nextEvent()) {
+                if (onEvent)
+                    onEvent(*e);
+                events.push_back(*e);
+            }
+            if (r.status != 200 || r.body.contains("CommandState/Done"))
+                break;
+        }
+        return events;
+    }
+};
+
+bool hasFaultCode(const HttpResult &r, quint32 code)
+{
+    return r.status == 500 && r.body.contains(QByteArray("Code=\"" + QByteArray::number(code) + '"'));
+}
+
+} // namespace
+
+TEST(ServerEndpoint, BasicAuthenticationRefusedThenAccepted)
+{
+    LoopbackServer server(basicConfig());
+    QString error;
+    ASSERT_TRUE(server.listen(&error));
+    Client wrong(server.url());
+    wrong.password = u"nope"_s;
+    const auto refused = wrong.post(soap(Actions::Enumerate, {}, {}));
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_EQ(refused.wwwAuthenticate, QByteArrayLiteral("Basic realm=\"WSMAN\""));
+    Client right(server.url());
+    const auto accepted = right.post(soap(Actions::Enumerate, {}, {}));
+    EXPECT_EQ(accepted.status, 200);
+    EXPECT_TRUE(accepted.body.contains("EnumerateResponse"));
+}
+
+TEST(ServerEndpoint, CreateAndReceiveOpensThePool)
+{
+    Session s;
+    s.open();
+    EXPECT_EQ(s.server.shellCount(), 1);
+    const auto *table = Psrp::ApplicationPrivateData{s.pool.applicationPrivateData()}.psVersionTable();
+    ASSERT_NE(table, nullptr);
+    const auto *simulator = table->object() ? table->object()->entry(u"Simulator") : nullptr;
+    ASSERT_NE(simulator, nullptr);
+    EXPECT_EQ(simulator->toString().value_or(QString()), u"PSRemote loopback simulator, not PowerShell"_s);
+}
+
+TEST(ServerEndpoint, SimulatorPipelineWritesOutputRecordsAndHostCalls)
+{
+    Session s;
+    s.open();
+    const QString id = s.command(u"Write-Output 'hello world'; Write-Host there; Write-Warning careful; 1..3"_s);
+    QStringList outputs;
+    QStringList hostLines;
+    bool warned = false;
+    std::optional<Psrp::PSInvocationState> final;
+    s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind == Psrp::Event::Kind::PipelineStateChanged)
+            final = e.pipelineState;
+        if (e.kind != Psrp::Event::Kind::Message || !e.payload)
+            return;
+        if (const auto *o = std::get_if<Psrp::PipelineOutput>(&*e.payload))
+            outputs.append(o->value.toString().value_or(QString::number(o->value.toInteger().value_or(-1))));
+        if (const auto *h = std::get_if<Psrp::PipelineHostCall>(&*e.payload))
+            if (const auto p = Psrp::writeParams(*h); p.ok())
+                hostLines.append(p->text);
+        if (std::holds_alternative<Psrp::WarningRecord>(*e.payload))
+            warned = true;
+    });
+    EXPECT_EQ(outputs, (QStringList{u"hello world"_s, u"1"_s, u"2"_s, u"3"_s}));
+    EXPECT_EQ(hostLines, QStringList{u"there"_s});
+    EXPECT_TRUE(warned);
+    EXPECT_EQ(final, Psrp::PSInvocationState::Completed);
+}
+
+TEST(ServerEndpoint, ReadHostWaitsForTheHostResponse)
+{
+    Session s;
+    s.open();
+    const QString id = s.command(u"Read-Host"_s);
+    QStringList outputs;
+    s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind != Psrp::Event::Kind::Message || !e.payload)
+            return;
+        if (const auto *h = std::get_if<Psrp::PipelineHostCall>(&*e.payload)) {
+            if (h->methodId == Psrp::HostMethodId::ReadLine) {
+                ASSERT_TRUE(s.pool.hostResponse(e.pipelineId, Psrp::HostResponse::answer(*h, Psrp::Value(u"typed"_s))).ok());
+                auto out = s.pool.dataToSend(s.pool.maxPayloadSize());
+                ASSERT_TRUE(out.has_value());
+                EXPECT_EQ(out->stream, u"pr"_s);
+                EXPECT_EQ(s.send(id, *out).status, 200);
+            }
+        }
+        if (const auto *o = std::get_if<Psrp::PipelineOutput>(&*e.payload))
+            outputs.append(o->value.toString().value_or(QString()));
+    });
+    EXPECT_EQ(outputs, QStringList{u"typed"_s});
+}
+
+TEST(ServerEndpoint, ReceiveLongPollTimesOut)
+{
+    Session s;
+    s.open();
+    const auto r = s.receive({}, u"PT0.2S"_s);
+    EXPECT_TRUE(hasFaultCode(r, FaultCodes::OperationTimedOut)) << r.body.toStdString();
+    EXPECT_TRUE(r.body.contains("w:TimedOut"));
+}
+
+TEST(ServerEndpoint, CtrlCStopsStartSleep)
+{
+    Session s;
+    s.open();
+    const QString id = s.command(u"Start-Sleep 60"_s);
+    const auto signal = s.client->post(soap(Actions::Signal, s.shellId,
+        u"<rsp:Signal CommandId=\""_s + id + u"\"><rsp:Code>powershell/signal/crtl_c</rsp:Code></rsp:Signal>"_s));
+    EXPECT_EQ(signal.status, 200);
+    std::optional<Psrp::PSInvocationState> final;
+    s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind == Psrp::Event::Kind::PipelineStateChanged)
+            final = e.pipelineState;
+    });
+    EXPECT_EQ(final, Psrp::PSInvocationState::Stopped);
+}
+
+TEST(ServerEndpoint, UnknownShellIsFault8033805B)
+{
+    Session s;
+    s.open();
+    s.shellId = upper(QUuid::createUuid());
+    EXPECT_TRUE(hasFaultCode(s.receive({}), FaultCodes::ShellNotFound));
+}
+
+TEST(ServerEndpoint, InjectedFaults)
+{
+    Session s;
+    s.open();
+    s.server.faults().faultCount = 1;
+    s.server.faults().faultCode = 5;
+    EXPECT_TRUE(hasFaultCode(s.receive({}, u"PT0.1S"_s), 5));
+
+    s.server.faults().redirectCount = 1;
+    s.server.faults().redirectLocation = u"http://127.0.0.1:1/wsman"_s;
+    const auto redirected = s.receive({}, u"PT0.1S"_s);
+    EXPECT_EQ(redirected.status, 302);
+    EXPECT_EQ(redirected.location, QByteArrayLiteral("http://127.0.0.1:1/wsman"));
+
+    // Qt resends a request once when a reused connection closes before any answer, so either
+    // the drop surfaces or a second request arrived.
+    s.server.faults().dropReceives = 1;
+    const qsizetype before = s.server.requestCount();
+    const auto dropped = s.receive({}, u"PT0.1S"_s);
+    EXPECT_EQ(s.server.faults().dropReceives, 0);
+    EXPECT_TRUE(dropped.status == 0 || s.server.requestCount() - before == 2) << dropped.status;
+
+    s.server.faults().delayCount = 1;
+    s.server.faults().delayMs = 50;
+    EXPECT_TRUE(hasFaultCode(s.receive({}, u"PT0.1S"_s), FaultCodes::OperationTimedOut));
+    EXPECT_EQ(s.server.faults().delayCount, 0);
+
+    s.server.forgetShell(s.shellId);
+    EXPECT_TRUE(hasFaultCode(s.receive({}, u"PT0.1S"_s), FaultCodes::ShellNotFound));
+}
+
+TEST(ServerEndpoint, OversizedRequestIs413)
+{
+    ServerConfig config = basicConfig();
+    config.maxEnvelopeSize = 4096;
+    LoopbackServer server(config);
+    QString error;
+    ASSERT_TRUE(server.listen(&error));
+    Client client(server.url());
+    const auto r = client.post(soap(Actions::Enumerate, {}, QString(10000, u'x')));
+    EXPECT_EQ(r.status, 413);
+    const auto garbage = client.post(QByteArrayLiteral("<not xml"));
+    EXPECT_EQ(garbage.status, 500);
+}
+
+TEST(ServerEndpoint, TlsWithCaGeneratedAtTestTime)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    auto run = [&](const QStringList &args) {
+        QProcess p;
+        p.setWorkingDirectory(dir.path());
+        p.start(u"openssl"_s, args);
+        return p.waitForFinished(30000) && p.exitCode() == 0;
+    };
+    if (!run({u"version"_s}))
+        GTEST_SKIP() << "openssl command line tool unavailable";
+    ASSERT_TRUE(run({u"req"_s, u"-x509"_s, u"-newkey"_s, u"rsa:2048"_s, u"-nodes"_s, u"-keyout"_s, u"ca.key"_s,
+                     u"-out"_s, u"ca.pem"_s, u"-days"_s, u"2"_s, u"-subj"_s, u"/CN=PSRemote Test CA"_s}));
+    ASSERT_TRUE(run({u"req"_s, u"-newkey"_s, u"rsa:2048"_s, u"-nodes"_s, u"-keyout"_s, u"server.key"_s,
+                     u"-out"_s, u"server.csr"_s, u"-subj"_s, u"/CN=127.0.0.1"_s}));
+    QFile ext(dir.filePath(u"ext.cnf"_s));
+    ASSERT_TRUE(ext.open(QIODevice::WriteOnly));
+    ext.write("subjectAltName=IP:127.0.0.1\n");
+    ext.close();
+    ASSERT_TRUE(run({u"x509"_s, u"-req"_s, u"-in"_s, u"server.csr"_s, u"-CA"_s, u"ca.pem"_s, u"-CAkey"_s, u"ca.key"_s,
+                     u"-CAcreateserial"_s, u"-out"_s, u"server.pem"_s, u"-days"_s, u"2"_s, u"-extfile"_s, u"ext.cnf"_s}));
+    ServerConfig config = basicConfig();
+    config.https = true;
+    config.certificate = QSslCertificate::fromData(TestSupport::readFile(dir.filePath(u"server.pem"_s))).value(0);
+    config.privateKey = QSslKey(TestSupport::readFile(dir.filePath(u"server.key"_s)), QSsl::Rsa);
+    LoopbackServer server(config);
+    QString error;
+    ASSERT_TRUE(server.listen(&error)) << error.toStdString();
+    EXPECT_EQ(server.url().scheme(), u"https"_s);
+
+    Client untrusted(server.url());
+    const auto refused = untrusted.post(soap(Actions::Enumerate, {}, {}));
+    EXPECT_NE(refused.error, QNetworkReply::NoError);
+    EXPECT_EQ(refused.status, 0);
+
+    Client trusted(server.url());
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setCaCertificates(QSslCertificate::fromData(TestSupport::readFile(dir.filePath(u"ca.pem"_s))));
+    trusted.tls = tls;
+    const auto ok = trusted.post(soap(Actions::Enumerate, {}, {}));
+    EXPECT_EQ(ok.status, 200) << ok.body.toStdString();
+}
+
+TEST(ServerEndpoint, ReplayAnswersTheOpenRunspaceRecording)
+{
+    PSREMOTE_REQUIRE_SHARED();
+    ServerConfig config = basicConfig();
+    config.engine = EngineKind::Replay;
+    config.replayFile = TestSupport::windowsTranscriptsDir() + u"/test_psrp_open_runspace.yml"_s;
+    LoopbackServer server(config);
+    QString error;
+    ASSERT_TRUE(server.listen(&error)) << error.toStdString();
+    const auto transcript = TestSupport::loadTranscript(config.replayFile);
+    ASSERT_TRUE(transcript.has_value());
+    Client client(server.url());
+    // pypsrp wrote the RPID in RFC byte order, so the PSRP headers carry the ShellId's groups
+    // byte-swapped and Windows echoes that.
+    Psrp::ClientRunspacePool pool(QUuid(u"846A0576-DC51-244F-9262-CA2A55464B2B"_s));
+    ASSERT_TRUE(pool.open().ok());
+    (void)pool.dataToSend(pool.maxPayloadSize());
+    for (const auto &exchange : transcript->exchanges) {
+        // Resend what pypsrp sent, with a fresh MessageID: the endpoint substitutes RelatesTo.
+        QString request = exchange.request;
+        static const QRegularExpression messageId(u"<wsa:MessageID>[^<]*</wsa:MessageID>"_s);
+        const QString fresh = u"uuid:"_s + upper(QUuid::createUuid());
+        request.replace(messageId, u"<wsa:MessageID>"_s + fresh + u"</wsa:MessageID>"_s);
+        const auto r = client.post(request.toUtf8());
+        ASSERT_EQ(r.status, 200) << r.body.toStdString();
+        EXPECT_TRUE(r.body.contains(fresh.toUtf8()));
+        for (const auto &data : streamsOf(r.body))
+            { const auto fed = pool.receiveData(data); ASSERT_TRUE(fed.ok()) << int(fed.error().code) << " " << fed.error().detail.toStdString(); }
+    }
+    // The client engine reassembled the real server's SESSION_CAPABILITY ... RUNSPACEPOOL_STATE.
+    QList<Psrp::MessageType> types;
+    while (auto e = pool.nextEvent())
+        if (e->kind == Psrp::Event::Kind::Message)
+            types.append(e->messageType);
+    EXPECT_TRUE(types.contains(Psrp::MessageType::ApplicationPrivateData));
+    EXPECT_TRUE(types.contains(Psrp::MessageType::RunspacePoolState));
+
+    const auto unmatched = client.post(soap(Actions::Command, u"76056A84-51DC-4F24-9262-CA2A55464B2B"_s, {}));
+    EXPECT_EQ(unmatched.status, 500);
+    EXPECT_TRUE(unmatched.body.contains("replay: no recorded response"));
+}
