@@ -254,3 +254,23 @@ TEST(TranscriptSummary, EveryRecordedMessageTypeIsChecked)
                                     u"PUBLIC_KEY"_s, u"ENCRYPTED_SESSION_KEY"_s, u"INFORMATION_RECORD"_s})
         EXPECT_GT(result.checked[required], 0) << required.toStdString();
 }
+
+// The YAML reader itself: every recording loads, including the replay harness's nested keys
+// (test_winrs_bad_cmd_id.yml's `overrides:` list, quoted and `null` scalars).
+TEST(TranscriptLoader, EveryRecordingLoadsWithRequestsAndResponses)
+{
+    PSREMOTE_REQUIRE_SHARED();
+    const QStringList files = TestSupport::windowsTranscriptFiles();
+    ASSERT_FALSE(files.isEmpty());
+    for (const QString &file : files) {
+        QString error;
+        const std::optional<TestSupport::Transcript> t = TestSupport::loadTranscript(file, &error);
+        ASSERT_TRUE(t.has_value()) << error.toStdString();
+        ASSERT_FALSE(t->exchanges.isEmpty()) << file.toStdString();
+        for (const TestSupport::TranscriptExchange &e : t->exchanges) {
+            EXPECT_TRUE(e.request.startsWith(u"<s:Envelope"_s)) << file.toStdString() << ":" << e.line;
+            EXPECT_TRUE(e.response.isEmpty() || e.response.startsWith(u"<s:Envelope"_s))
+                << file.toStdString() << ":" << e.line;
+        }
+    }
+}

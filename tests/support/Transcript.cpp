@@ -114,8 +114,8 @@ std::optional<Transcript> loadTranscript(const QString &path, QString *error)
             currentParts.append(trimmed);
             continue;
         }
-        if (indentOf(line) > 2)
-            continue; // nested value of a harness key
+        if (indentOf(line) >= 2)
+            continue; // nested value of a harness key (e.g. the `  - path:` items of `overrides:`)
         return fail(i + 1, QStringLiteral("unexpected line"));
     }
     if (!flush())
