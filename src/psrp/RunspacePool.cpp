@@ -115,12 +115,17 @@ Result<void> RunspacePoolEngine::processMessage(QByteArrayView bytes)
     if (fromServer ? !isSentByServer(message.type) : !isSentByClient(message.type))
         return makeError(ErrorCode::UnexpectedMessage,
                          messageTypeName(message.type) % u" is never sent in this direction"_s);
-    // Windows servers send their SESSION_CAPABILITY with an all-zero RPID (recorded in
-    // test_psrp_open_runspace.yml); every other message must name this pool.
-    const bool nullCapability = message.runspacePoolId.isNull() && message.type == MessageType::SessionCapability;
+    // PowerShell servers send some pool messages with an all-zero RPID: SESSION_CAPABILITY
+    // (recorded from Windows in test_psrp_open_runspace.yml) and ENCRYPTED_SESSION_KEY /
+    // PUBLIC_KEY_REQUEST (seen from PowerShell 7.6.9's server); they carry no pipeline either.
+    // Every other message must name this pool.
+    const bool nullPoolMessage = message.runspacePoolId.isNull()
+                                 && (message.type == MessageType::SessionCapability
+                                     || message.type == MessageType::EncryptedSessionKey
+                                     || message.type == MessageType::PublicKeyRequest);
     if (m_id.isNull())
         m_id = message.runspacePoolId;
-    else if (message.runspacePoolId != m_id && !nullCapability)
+    else if (message.runspacePoolId != m_id && !nullPoolMessage)
         return makeError(ErrorCode::UnexpectedMessage,
                          messageTypeName(message.type) % u" for runspace pool "_s
                              % idText(message.runspacePoolId) % u", this is "_s % idText(m_id));
@@ -348,6 +353,10 @@ Result<void> ClientRunspacePool::close()
 
 Result<void> ClientRunspacePool::closed()
 {
+    // The server may already have said Closed (PowerShell does); the transport's Delete then
+    // confirms what the pool knows.
+    if (state() == RunspacePoolState::Closed)
+        return {};
     return changeState(RunspacePoolState::Closed);
 }
 
@@ -540,6 +549,12 @@ Result<void> ClientRunspacePool::handleMessage(const Message &message, Payload p
         auto info = std::get<RunspacePoolStateInfo>(payload);
         if (m_state != S::NegotiationSucceeded && m_state != S::Opened && m_state != S::Closing)
             return unexpected(type, m_state);
+        // PowerShell's server reports Closing and then Closed when the client closes the pool;
+        // the client is already Closing, so the first report confirms the state it is in.
+        if (info.state == m_state && m_state == S::Closing) {
+            emitMessage(message, std::move(payload));
+            return {};
+        }
         if (!isAllowedTransition(m_state, info.state))
             return unexpected(type, m_state, u"server state "_s % enumText(info.state));
         emitMessage(message, std::move(payload));

@@ -286,9 +286,22 @@ void Channel::issue(const QByteArray &body, const QByteArray &contentType, const
     m_cancelling = false;
     QNetworkReply *reply = m_manager->post(request, body);
     m_reply = reply;
+    connect(reply, &QNetworkReply::metaDataChanged, this, &Channel::onMetaDataChanged);
     connect(reply, &QNetworkReply::readyRead, this, &Channel::onReadyRead);
     connect(reply, &QNetworkReply::sslErrors, this, &Channel::onSslErrors);
     connect(reply, &QNetworkReply::finished, this, &Channel::onFinished);
+}
+
+void Channel::onMetaDataChanged()
+{
+    // Refuse a declared length over the limit before any of the body arrives.
+    if (!m_reply || !m_settings.maxResponseSize || m_tooLarge)
+        return;
+    const QVariant length = m_reply->header(QNetworkRequest::ContentLengthHeader);
+    if (length.isValid() && length.toLongLong() > *m_settings.maxResponseSize) {
+        m_tooLarge = true;
+        m_reply->abort();
+    }
 }
 
 void Channel::onReadyRead()

@@ -133,6 +133,7 @@ private:
     void sendHandshakeLeg(const AuthLeg &leg);
     void sendMessage(const QByteArray &authorization);
     void issue(const QByteArray &body, const QByteArray &contentType, const QByteArray &authorization);
+    void onMetaDataChanged();
     void onReadyRead();
     void onSslErrors(const QList<QSslError> &errors);
     void onFinished();

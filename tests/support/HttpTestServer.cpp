@@ -190,12 +190,13 @@ void HttpTestServer::answer(Connection *connection, const HttpResponse &response
     QByteArray out = "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) + "\r\n";
     for (const auto &[name, value] : response.headers)
         out += name + ": " + value + "\r\n";
-    out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
-    if (response.closeAfter)
+    if (!response.closeDelimited)
+        out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
+    if (response.closeAfter || response.closeDelimited)
         out += "Connection: close\r\n";
     out += "\r\n" + response.body;
     socket->write(out);
-    if (response.closeAfter) {
+    if (response.closeAfter || response.closeDelimited) {
         socket->disconnectFromHost();
         return;
     }

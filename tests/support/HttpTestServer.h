@@ -36,7 +36,8 @@ struct HttpRequest {
 };
 
 // What the handler answers. drop: close the connection without answering; closeAfter: send
-// "Connection: close" and close after the answer; delayMs: answer later (the socket keeps
+// "Connection: close" and close after the answer; closeDelimited: omit Content-Length and close
+// after the body; delayMs: answer later (the socket keeps
 // reading meanwhile).
 struct HttpResponse {
     int status = 200;
@@ -45,6 +46,7 @@ struct HttpResponse {
     int delayMs = 0;
     bool drop = false;
     bool closeAfter = false;
+    bool closeDelimited = false; // no Content-Length: the body ends when the connection closes
 
     static HttpResponse unauthorized(const QByteArray &wwwAuthenticate);
     static HttpResponse soap(const QByteArray &body, int status = 200);
