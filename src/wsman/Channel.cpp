@@ -1,9 +1,11 @@
 #include "wsman/Channel.h"
 
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkProxyFactory>
 #include <QNetworkReply>
 #include <QNetworkRequest>
-#include <QStringDecoder>
+#include <QStringEncoder>
 #include <QTimer>
 
 #include <limits>
@@ -86,6 +88,12 @@ QString networkErrorText(const QNetworkReply *reply)
     return u"%1 (QNetworkReply error %2)"_s.arg(reply->errorString()).arg(int(reply->error()));
 }
 
+// The system proxy for each request, for one manager only (Qt's switch for it is global).
+class SystemProxyFactory final : public QNetworkProxyFactory {
+public:
+    QList<QNetworkProxy> queryProxy(const QNetworkProxyQuery &query) override { return systemProxyForQuery(query); }
+};
+
 } // namespace
 
 ChannelSettings ChannelSettings::from(const ConnectionTarget &target, const SessionOption &options)
@@ -99,6 +107,8 @@ ChannelSettings ChannelSettings::from(const ConnectionTarget &target, const Sess
     s.skipCACheck = options.skipCACheck;
     s.skipCNCheck = options.skipCNCheck;
     s.skipRevocationCheck = options.skipRevocationCheck;
+    s.useSystemProxy = options.proxyAccessType != ProxyAccessType::None
+                    && options.proxyAccessType != ProxyAccessType::NoProxyServer;
     return s;
 }
 
@@ -110,6 +120,10 @@ Channel::Channel(ChannelSettings settings, std::unique_ptr<Authenticator> authen
     , m_ssl(QSslConfiguration::defaultConfiguration())
 {
     m_manager->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    if (m_settings.useSystemProxy)
+        m_manager->setProxyFactory(new SystemProxyFactory); // the manager takes ownership
+    else
+        m_manager->setProxy(QNetworkProxy::NoProxy);
     if (!m_settings.extraCaCertificates.isEmpty())
         m_ssl.addCaCertificates(m_settings.extraCaCertificates);
     // HTTP/1.1 only: authentication is bound to one TCP connection.
@@ -129,18 +143,19 @@ Channel::RequestId Channel::post(QByteArray soapUtf8, Callback done)
 {
     Request request;
     request.id = m_nextId++;
+    const RequestId id = request.id;
     if (m_settings.useUtf16) {
         // Dossier 1.13: UseUTF16 sends UTF-16 (little endian, with a byte order mark).
         const QString text = QString::fromUtf8(soapUtf8);
-        request.body = QByteArray("\xFF\xFE", 2);
-        request.body.append(reinterpret_cast<const char *>(text.utf16()), text.size() * 2);
+        QStringEncoder encoder(QStringConverter::Utf16LE);
+        request.body = QByteArray("\xFF\xFE", 2) + QByteArray(encoder.encode(text));
     } else {
         request.body = std::move(soapUtf8);
     }
     request.done = std::move(done);
     m_queue.push_back(std::move(request));
     scheduleNext();
-    return m_queue.back().id;
+    return id;
 }
 
 void Channel::cancel(RequestId id)

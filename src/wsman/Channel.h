@@ -78,15 +78,21 @@ struct ChannelSettings {
     qint64 operationTimeoutMs = 180000;
     qint64 openTimeoutMs = 180000;
     // The HTTP read timeout is OperationTimeout + this margin: the server answers a Receive
-    // with a timeout fault after OperationTimeout, so the socket must wait a little longer.
-    qint64 readTimeoutMarginMs = 30000;
+    // with a timeout fault after OperationTimeout, so the socket must wait a little longer
+    // (dossier 1.10: pypsrp uses 2 s).
+    qint64 readTimeoutMarginMs = 5000;
     bool noEncryption = false;
     bool useUtf16 = false;
     bool skipCACheck = false;
     bool skipCNCheck = false;
     bool skipRevocationCheck = false;
     QList<QSslCertificate> extraCaCertificates;
-    std::optional<qint64> maxResponseSize; // nullopt: unlimited
+    // Responses are bounded by the MaxEnvelopeSize the client sends (dossier 1.10: 150-500 KiB
+    // by default); this cap only has to stop a hostile server. nullopt: unlimited.
+    std::optional<qint64> maxResponseSize = qint64(64) * 1024 * 1024;
+    // ProxyAccessType None/NoProxyServer: connect directly. IEConfig/WinHttpConfig/AutoDetect:
+    // the system's proxy settings (on Linux the http_proxy/https_proxy/no_proxy variables).
+    bool useSystemProxy = false;
     QByteArray userAgent = QByteArrayLiteral("PSRemote/" PSREMOTE_VERSION);
 
     static ChannelSettings from(const ConnectionTarget &target, const SessionOption &options);

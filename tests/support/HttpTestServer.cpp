@@ -1,7 +1,6 @@
 #include "HttpTestServer.h"
 
 #include <QFile>
-#include <QPointer>
 #include <QProcess>
 #include <QSslConfiguration>
 #include <QSslServer>
@@ -76,7 +75,15 @@ struct HttpTestServer::Connection {
 
 HttpTestServer::HttpTestServer(Handler handler, QObject *parent) : QObject(parent), m_handler(std::move(handler)) {}
 
-HttpTestServer::~HttpTestServer() = default;
+HttpTestServer::~HttpTestServer()
+{
+    for (const auto &connection : m_connectionStates) {
+        if (connection->socket) {
+            connection->socket->disconnect(this);
+            delete connection->socket;
+        }
+    }
+}
 
 bool HttpTestServer::listen()
 {
@@ -116,7 +123,8 @@ QUrl HttpTestServer::url(const QString &host, const QString &path) const
 void HttpTestServer::accept()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
-        auto *connection = new Connection{++m_connections, socket, {}, false};
+        m_connectionStates.push_back(std::make_unique<Connection>(Connection{++m_connections, socket, {}, false}));
+        Connection *connection = m_connectionStates.back().get();
         socket->setParent(this);
         connect(socket, &QTcpSocket::readyRead, this, [this, connection] {
             connection->buffer.append(connection->socket->readAll());
@@ -126,7 +134,6 @@ void HttpTestServer::accept()
             connection->socket->deleteLater();
             connection->socket = nullptr;
         });
-        connect(socket, &QObject::destroyed, this, [connection] { delete connection; });
         if (socket->bytesAvailable() > 0) {
             connection->buffer.append(socket->readAll());
             processBuffer(connection);
@@ -167,11 +174,7 @@ void HttpTestServer::processBuffer(Connection *connection)
     const HttpResponse response = m_handler ? m_handler(request) : HttpResponse{};
     connection->busy = true;
     if (response.delayMs > 0) {
-        QPointer<QTcpSocket> socket = connection->socket;
-        QTimer::singleShot(response.delayMs, this, [this, socket, connection, response] {
-            if (socket)
-                answer(connection, response);
-        });
+        QTimer::singleShot(response.delayMs, this, [this, connection, response] { answer(connection, response); });
     } else {
         answer(connection, response);
     }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 class QTcpServer;
 class QTcpSocket;
@@ -80,6 +81,7 @@ private:
 
     Handler m_handler;
     std::unique_ptr<QTcpServer> m_server;
+    std::vector<std::unique_ptr<Connection>> m_connectionStates; // kept until the server goes
     QList<HttpRequest> m_requests;
     int m_connections = 0;
 };
