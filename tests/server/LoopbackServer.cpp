@@ -5,6 +5,7 @@
 #include "SimulatorEngine.h"
 #include "PwshEngine.h"
 
+#include <QCoreApplication>
 #include <QSslServer>
 #include <QSslSocket>
 #include <QTcpServer>
@@ -23,13 +24,43 @@ constexpr qsizetype MaxHeaderBytes = 64 * 1024;
 struct LoopbackServer::Shell {
     QString id;
     QString resourceUri;
+    qint64 idleTimeoutMs = 7200000;
+    QString locale;
+    QString dataLocale;
     std::unique_ptr<ShellEngine> engine;
 };
+
+namespace {
+
+Wsman::ShellInfo shellInfo(const LoopbackServer::Shell &shell)
+{
+    Wsman::ShellInfo info;
+    info.shellId = shell.id;
+    info.name = u"Runspace"_s;
+    info.resourceUri = shell.resourceUri;
+    info.owner = u"loopback"_s;
+    info.clientIp = u"127.0.0.1"_s;
+    info.processId = QCoreApplication::applicationPid();
+    info.idleTimeoutMs = shell.idleTimeoutMs;
+    info.maxIdleTimeoutMs = 2147483647;
+    info.inputStreams = u"stdin pr"_s;
+    info.outputStreams = u"stdout"_s;
+    info.locale = shell.locale;
+    info.dataLocale = shell.dataLocale;
+    info.compressionMode = u"NoCompression"_s;
+    info.profileLoaded = u"Yes"_s;
+    info.encoding = u"UTF8"_s;
+    info.bufferMode = u"Block"_s;
+    info.state = u"Connected"_s;
+    return info;
+}
+
+} // namespace
 
 struct LoopbackServer::Connection {
     QByteArray buffer;
     bool busy = false; // a request is being answered (HTTP/1.1: one at a time)
-    std::optional<WsmanRequest> receive; // a Receive held open (long poll)
+    std::optional<Wsman::ServerRequest> receive; // a Receive held open (long poll)
     QString receiveTarget;
     std::unique_ptr<QTimer> receiveTimer;
 };
@@ -224,15 +255,15 @@ void LoopbackServer::sendHttp(QTcpSocket *socket, int status, const QByteArray &
     }
 }
 
-void LoopbackServer::sendSoap(QTcpSocket *socket, const QString &xml, int status)
+void LoopbackServer::sendSoap(QTcpSocket *socket, const QByteArray &xml, int status)
 {
-    sendHttp(socket, status, status == 200 ? QByteArray("OK") : QByteArray("Internal Server Error"), xml.toUtf8());
+    sendHttp(socket, status, status == 200 ? QByteArray("OK") : QByteArray("Internal Server Error"), xml);
 }
 
-void LoopbackServer::sendFault(QTcpSocket *socket, const WsmanRequest &request, quint32 code,
+void LoopbackServer::sendFault(QTcpSocket *socket, const Wsman::ServerRequest &request, quint32 code,
                                const QString &subcode, const QString &message)
 {
-    sendSoap(socket, faultResponse(request.messageId, code, subcode, message), 500);
+    sendSoap(socket, Wsman::buildFaultResponse(request.messageId, endpointFault(code, subcode, message)), 500);
 }
 
 void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, const QByteArray &body)
@@ -278,72 +309,69 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
         sendHttp(socket, 302, "Found", {}, {{"Location", m_faults.redirectLocation.toUtf8()}});
         return;
     }
-    QString xml;
-    const bool utf16 = contentType.contains("utf-16") || body.startsWith("\xff\xfe") || body.startsWith("\xfe\xff");
-    if (utf16) {
-        if (body.size() % 2 != 0) {
-            sendHttp(socket, 400, "Bad Request", {});
-            return;
-        }
-        const bool bigEndian = body.startsWith("\xfe\xff") || contentType.contains("utf-16be");
-        QByteArray bytes = body;
-        if (bigEndian)
-            for (qsizetype i = 0; i + 1 < bytes.size(); i += 2)
-                std::swap(bytes[i], bytes[i + 1]);
-        xml = QString::fromUtf16(reinterpret_cast<const char16_t *>(bytes.constData()), bytes.size() / 2);
-        if (xml.startsWith(QChar(0xFEFF)))
-            xml.remove(0, 1);
-    } else {
-        xml = QString::fromUtf8(body);
+    QString charset;
+    if (const qsizetype at = contentType.indexOf("charset="); at >= 0)
+        charset = QString::fromLatin1(contentType.mid(at + 8)).section(u';', 0, 0).remove(u'"').trimmed();
+    const bool utf16 = charset.startsWith(u"utf-16"_s) || body.startsWith("\xff\xfe") || body.startsWith("\xfe\xff");
+    if (utf16 && body.size() % 2 != 0) {
+        sendHttp(socket, 400, "Bad Request", {});
+        return;
     }
-    if (xml.toUtf8().size() > m_config.maxEnvelopeSize) {
+    if (Wsman::decodeBody(body, charset).toUtf8().size() > m_config.maxEnvelopeSize) {
         sendHttp(socket, 413, "Request Entity Too Large", {});
         return;
     }
-    QString error;
-    const auto request = parseRequest(xml, &error);
-    if (!request) {
-        WsmanRequest none;
-        sendFault(socket, none, FaultCodes::SchemaValidation, u"w:SchemaValidationError"_s,
-                  u"The request is not a WS-Management envelope: "_s + error);
+    auto parsed = Wsman::parseServerRequest(body, charset);
+    if (!parsed) {
+        sendFault(socket, Wsman::ServerRequest{}, FaultCodes::SchemaValidation, u"SchemaValidationError"_s,
+                  u"The request is not a WS-Management envelope: "_s + parsed.error().detail);
         return;
     }
+    auto request = std::move(parsed.value());
+    if (request.maxEnvelopeSize <= 0)
+        request.maxEnvelopeSize = 153600;
     if (m_faults.faultCount > 0) {
         --m_faults.faultCount;
-        sendFault(socket, *request, m_faults.faultCode, u"w:InternalError"_s,
+        sendFault(socket, request, m_faults.faultCode, u"w:InternalError"_s,
                   u"Injected fault 0x"_s + QString::number(m_faults.faultCode, 16).toUpper());
         return;
     }
-    if (request->action == Actions::Receive && m_faults.dropReceives > 0) {
+    if (request.action == Wsman::Action::Receive && m_faults.dropReceives > 0) {
         --m_faults.dropReceives;
         socket->abort();
         return;
     }
     if (m_replay) {
-        const auto reply = m_replay->answer(*request);
+        const auto reply = m_replay->answer(request);
         if (reply.dropConnection) {
             socket->abort();
             return;
         }
-        sendSoap(socket, reply.xml, reply.status);
+        sendSoap(socket, reply.body, reply.status);
         return;
     }
-    dispatch(socket, *request);
+    dispatch(socket, request);
 }
 
-void LoopbackServer::dispatch(QTcpSocket *socket, const WsmanRequest &request)
+void LoopbackServer::dispatch(QTcpSocket *socket, const Wsman::ServerRequest &request)
 {
     const QString shellId = request.shellId.toUpper();
-    if (request.action == Actions::Create) {
+    if (!request.operationTimeoutText.isEmpty() && !request.operationTimeoutMs) {
+        sendFault(socket, request, FaultCodes::InvalidHeader, u"InvalidHeader"_s,
+                  u"The WS-Management service cannot process a SOAP header in the request: OperationTimeout "_s
+                      + request.operationTimeoutText);
+        return;
+    }
+    if (request.action == Wsman::Action::Create) {
         if (!request.resourceUri.startsWith(u"http://schemas.microsoft.com/powershell/"_s, Qt::CaseInsensitive)) {
             sendFault(socket, request, FaultCodes::InvalidResourceUri, u"w:InvalidResourceURI"_s,
                       u"The WS-Management service cannot process the request. The resource URI ("_s
                           + request.resourceUri + u") was not found in the WS-Management catalog."_s);
             return;
         }
-        if (!request.hasShellBody) {
+        if (request.creationXml.isEmpty()) {
             sendFault(socket, request, FaultCodes::SchemaValidation, u"w:SchemaValidationError"_s,
-                      u"Create without rsp:Shell"_s);
+                      u"Create without rsp:Shell/creationXml"_s);
             return;
         }
         const QString id = shellId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces).toUpper() : shellId;
@@ -360,12 +388,18 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const WsmanRequest &request)
             sendFault(socket, request, FaultCodes::SchemaValidation, u"w:SchemaValidationError"_s, error);
             return;
         }
+        shell->idleTimeoutMs = request.idleTimeoutMs.value_or(7200000);
+        shell->locale = request.locale;
+        shell->dataLocale = request.dataLocale;
         m_shells.insert(id, shell);
-        sendSoap(socket, createResponse(request, id, url().toString()));
+        sendSoap(socket, Wsman::buildCreateResponse(request, shellInfo(*shell), url().toString()));
         return;
     }
-    if (request.action == Actions::Enumerate) {
-        sendSoap(socket, enumerateResponse(request, m_shells.keys(), u"http://schemas.microsoft.com/powershell/Microsoft.PowerShell"_s));
+    if (request.action == Wsman::Action::Enumerate) {
+        QList<Wsman::ShellInfo> shells;
+        for (const auto &shell : std::as_const(m_shells))
+            shells.append(shellInfo(*shell));
+        sendSoap(socket, Wsman::buildEnumerateResponse(request, shells));
         return;
     }
     const auto shellIt = m_shells.find(shellId);
@@ -378,20 +412,22 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const WsmanRequest &request)
     auto shell = *shellIt;
     ShellEngine &engine = *shell->engine;
     const QString commandId = request.commandId.toUpper();
-    if (request.action == Actions::Delete) {
+    if (request.action == Wsman::Action::Get) {
+        sendSoap(socket, Wsman::buildGetResponse(request, shellInfo(*shell)));
+    } else if (request.action == Wsman::Action::Delete) {
         engine.close();
         m_shells.remove(shellId);
-        sendSoap(socket, emptyResponse(request, u"DeleteResponse", {}));
+        sendSoap(socket, Wsman::buildDeleteResponse(request));
         checkPendingReceives(shellId);
-    } else if (request.action == Actions::Command) {
+    } else if (request.action == Wsman::Action::Command) {
         const QString id = commandId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces).toUpper() : commandId;
         const QString error = engine.command(id, request.arguments);
         if (!error.isEmpty()) {
             sendFault(socket, request, FaultCodes::SchemaValidation, u"w:SchemaValidationError"_s, error);
             return;
         }
-        sendSoap(socket, commandResponse(request, id));
-    } else if (request.action == Actions::Send) {
+        sendSoap(socket, Wsman::buildCommandResponse(request, id));
+    } else if (request.action == Wsman::Action::Send) {
         for (const auto &stream : request.streams) {
             const QString error = engine.send(stream.commandId.toUpper(), stream.name == u"pr", stream.data);
             if (!error.isEmpty()) {
@@ -399,24 +435,24 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const WsmanRequest &request)
                 return;
             }
         }
-        sendSoap(socket, emptyResponse(request, u"SendResponse", u"rsp:SendResponse"));
-    } else if (request.action == Actions::Signal) {
-        engine.signal(commandId, request.signalCode == CtrlCSignal);
-        sendSoap(socket, emptyResponse(request, u"SignalResponse", u"rsp:SignalResponse"));
-    } else if (request.action == Actions::Receive) {
+        sendSoap(socket, Wsman::buildSendResponse(request));
+    } else if (request.action == Wsman::Action::Signal) {
+        engine.signal(commandId, request.signalCode == Wsman::SignalCtrlC);
+        sendSoap(socket, Wsman::buildSignalResponse(request));
+    } else if (request.action == Wsman::Action::Receive) {
         auto &connection = *m_connections.value(socket);
         connection.receive = request;
         connection.receiveTarget = commandId;
         if (tryAnswerReceive(connection))
             return;
-        const qint64 timeout = qBound<qint64>(0, request.operationTimeoutMs, m_config.maxOperationTimeoutMs);
+        const qint64 timeout = qBound<qint64>(0, request.operationTimeoutMs.value_or(60000), m_config.maxOperationTimeoutMs);
         connection.receiveTimer = std::make_unique<QTimer>();
         connection.receiveTimer->setSingleShot(true);
         connect(connection.receiveTimer.get(), &QTimer::timeout, this, [this, socket] {
             const auto it = m_connections.find(socket);
             if (it == m_connections.end() || !(*it)->receive)
                 return;
-            const WsmanRequest pending = *(*it)->receive;
+            const Wsman::ServerRequest pending = *(*it)->receive;
             (*it)->receive.reset();
             // MS-WSMV: the long poll expired with nothing to send.
             sendFault(socket, pending, FaultCodes::OperationTimedOut, u"w:TimedOut"_s,
@@ -424,11 +460,13 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const WsmanRequest &request)
             (*it)->receiveTimer.reset();
         });
         connection.receiveTimer->start(static_cast<int>(timeout));
-    } else if (request.action == Actions::Disconnect || request.action == Actions::Reconnect) {
-        sendSoap(socket, emptyResponse(request, {}, request.action == Actions::Disconnect ? u"rsp:DisconnectResponse" : u"rsp:ReconnectResponse"));
-    } else if (request.action == Actions::Connect) {
-        if (!request.creationXml.isEmpty()) {
-            const QString error = engine.create(request.creationXml);
+    } else if (request.action == Wsman::Action::Disconnect) {
+        sendSoap(socket, Wsman::buildDisconnectResponse(request));
+    } else if (request.action == Wsman::Action::Reconnect) {
+        sendSoap(socket, Wsman::buildReconnectResponse(request));
+    } else if (request.action == Wsman::Action::Connect) {
+        if (!request.connectXml.isEmpty()) {
+            const QString error = engine.create(request.connectXml);
             if (!error.isEmpty()) {
                 sendFault(socket, request, FaultCodes::SchemaValidation, u"w:SchemaValidationError"_s, error);
                 return;
@@ -437,14 +475,10 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const WsmanRequest &request)
         QByteArray data;
         for (const auto &chunk : engine.takeOutput({}, request.maxEnvelopeSize))
             data += chunk;
-        sendSoap(socket, emptyResponse(request, {}, {}).replace(
-                             u"<s:Body></s:Body>"_s,
-                             u"<s:Body><rsp:ConnectResponse><pwsh:connectResponseXml xmlns:pwsh=\"http://schemas.microsoft.com/powershell\">"_s
-                                 + QString::fromLatin1(data.toBase64())
-                                 + u"</pwsh:connectResponseXml></rsp:ConnectResponse></s:Body>"_s));
+        sendSoap(socket, Wsman::buildConnectResponse(request, data));
     } else {
         sendFault(socket, request, FaultCodes::SchemaValidation, u"w:ActionNotSupported"_s,
-                  u"The action is not supported by the loopback endpoint: "_s + request.action);
+                  u"The action is not supported by the loopback endpoint: "_s + request.actionUri);
     }
 }
 
@@ -452,7 +486,7 @@ bool LoopbackServer::tryAnswerReceive(Connection &connection)
 {
     if (!connection.receive)
         return false;
-    const WsmanRequest &request = *connection.receive;
+    const Wsman::ServerRequest &request = *connection.receive;
     QTcpSocket *socket = nullptr;
     for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it)
         if (it->get() == &connection)
@@ -466,7 +500,7 @@ bool LoopbackServer::tryAnswerReceive(Connection &connection)
         connection.receiveTimer.reset();
     };
     if (shellIt == m_shells.end()) {
-        const WsmanRequest copy = request;
+        const Wsman::ServerRequest copy = request;
         done();
         sendFault(socket, copy, FaultCodes::ShellNotFound, u"w:InvalidSelectors"_s,
                   u"The shell was deleted or forgotten while a Receive waited."_s);
@@ -475,7 +509,7 @@ bool LoopbackServer::tryAnswerReceive(Connection &connection)
     ShellEngine &engine = *(*shellIt)->engine;
     const bool isCommand = !target.isEmpty();
     if (isCommand && !engine.knowsCommand(target)) {
-        const WsmanRequest copy = request;
+        const Wsman::ServerRequest copy = request;
         done();
         sendFault(socket, copy, FaultCodes::ShellNotFound, u"w:InvalidSelectors"_s,
                   u"No command "_s + target + u" in this shell."_s);
@@ -488,13 +522,16 @@ bool LoopbackServer::tryAnswerReceive(Connection &connection)
     QByteArray data;
     for (const auto &chunk : engine.takeOutput(target, budget))
         data += chunk;
-    QList<StreamData> streams;
+    QList<Wsman::StreamData> streams;
     if (!data.isEmpty())
-        streams.append(StreamData{u"stdout"_s, target, data});
-    std::optional<ReceiveState> state;
-    if (isCommand)
-        state = ReceiveState{target, engine.commandEnded(target) && !engine.hasOutput(target)};
-    const QString xml = receiveResponse(request, streams, state);
+        streams.append(Wsman::StreamData{u"stdout"_s, target, data});
+    std::optional<Wsman::CommandState> state;
+    if (isCommand) {
+        const bool ended = engine.commandEnded(target) && !engine.hasOutput(target);
+        state = Wsman::CommandState{target, QString(ended ? Wsman::CommandStateDone : Wsman::CommandStateRunning),
+                                    ended ? std::optional<qint32>(0) : std::nullopt};
+    }
+    const QByteArray xml = Wsman::buildReceiveResponse(request, streams, state);
     done();
     sendSoap(socket, xml);
     return true;

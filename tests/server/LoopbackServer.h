@@ -1,6 +1,8 @@
 #pragma once
 
-#include "WsmanMessages.h"
+#include "EndpointSoap.h"
+
+#include "wsman/ServerEnvelope.h"
 
 #include <QHash>
 #include <QHostAddress>
@@ -81,11 +83,11 @@ private:
     void onNewConnection();
     void onReadyRead(QTcpSocket *socket);
     void handleRequest(QTcpSocket *socket, const QByteArray &head, const QByteArray &body);
-    void dispatch(QTcpSocket *socket, const WsmanRequest &request);
+    void dispatch(QTcpSocket *socket, const Wsman::ServerRequest &request);
     void sendHttp(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &body,
                   const QList<std::pair<QByteArray, QByteArray>> &extraHeaders = {});
-    void sendSoap(QTcpSocket *socket, const QString &xml, int status = 200);
-    void sendFault(QTcpSocket *socket, const WsmanRequest &request, quint32 code, const QString &subcode,
+    void sendSoap(QTcpSocket *socket, const QByteArray &xml, int status = 200);
+    void sendFault(QTcpSocket *socket, const Wsman::ServerRequest &request, quint32 code, const QString &subcode,
                    const QString &message);
     bool tryAnswerReceive(Connection &connection);
     void checkPendingReceives(const QString &shellId);

@@ -5,6 +5,7 @@
 #include "psrp/Fragment.h"
 #include "psrp/Message.h"
 
+#include <QTimer>
 #include <QUuid>
 
 
@@ -71,6 +72,19 @@ void PwshEngine::signal(const QString &commandId, bool ctrlC)
     const QUuid id(commandId);
     if (ctrlC) {
         m_process->sendSignal(id);
+        // A Signal reaching PowerShell before the invocation has started is lost: repeat it
+        // until the pipeline's PIPELINE_STATE arrives.
+        const QString target = commandId.toUpper();
+        auto *retry = new QTimer(this);
+        retry->setInterval(250);
+        connect(retry, &QTimer::timeout, this, [this, retry, id, target] {
+            if (!m_failure.isEmpty() || !m_commands.contains(target) || m_ended.contains(target)) {
+                retry->deleteLater();
+                return;
+            }
+            m_process->sendSignal(id);
+        });
+        retry->start();
         return;
     }
     m_process->sendClose(id);

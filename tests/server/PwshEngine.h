@@ -17,7 +17,8 @@ class PwshProcess;
 // Real PowerShell behind a shell: relays WS-Management operations to a PwshProcess (the
 // out-of-process transport of `pwsh -s`). Create starts the process and relays creationXml;
 // Command sends <Command> then the data; Send sends data (pr = PromptResponse); crtl_c sends
-// <Signal>; terminate sends <Close>; close() kills the process. A pipeline has ended once a
+// <Signal> (repeated until the pipeline ends: one sent before the invocation starts is lost);
+// terminate sends <Close>; close() kills the process. A pipeline has ended once a
 // PIPELINE_STATE message passed through from the process. Owns its PwshProcess.
 class PwshEngine : public ShellEngine {
     Q_OBJECT

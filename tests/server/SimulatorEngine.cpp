@@ -102,6 +102,8 @@ struct SimulatorEngine::Run {
     qint64 waitingCall = 0;  // host call id awaited
     std::unique_ptr<QTimer> sleep;
     QList<Value> input;
+    bool inputEnded = false;   // END_OF_PIPELINE_INPUT seen (or CREATE_PIPELINE NoInput)
+    bool waitingInput = false; // $input waits for inputEnded
     std::optional<QString> failure; // a parse error
 };
 
@@ -127,7 +129,7 @@ QString SimulatorEngine::grammarHelp()
            "    Write-Information|Write-Progress TEXT\n"
            "  Read-Host [TEXT] [-AsSecureString] | Get-Credential [USER]\n"
            "  Start-Sleep N | Start-Sleep -Milliseconds N   (crtl_c stops it)\n"
-           "  throw TEXT | TabExpansion2 TEXT | $input (pipeline input)\n"
+           "  throw TEXT | TabExpansion2 TEXT | $input (pipeline input, once it has ended)\n"
            "  ... | Out-Default   (output becomes host WriteLine calls)\n"_s;
 }
 
@@ -213,9 +215,11 @@ void SimulatorEngine::pump()
                 (*it)->input.append(input->value);
         } else if (std::holds_alternative<EndOfPipelineInput>(payload)) {
             if (auto it = m_runs.find(targetOf(event->pipelineId)); it != m_runs.end()) {
-                if ((*it)->waitingCall == -1) {
-                    (*it)->waitingCall = 0;
-                    resume(**it);
+                Run &run = **it;
+                run.inputEnded = true;
+                if (run.waitingInput && !run.ended) {
+                    run.waitingInput = false;
+                    resume(run);
                 }
             }
         } else if (const auto *response = std::get_if<PipelineHostResponse>(&payload)) {
@@ -239,6 +243,7 @@ void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
     auto run = std::make_shared<Run>();
     run->id = id;
     run->target = targetOf(id);
+    run->inputEnded = request.noInput;
     const QList<Command> &commands = request.powerShell.commands;
     for (qsizetype ci = 0; ci < commands.size(); ++ci) {
         const Command &cmd = commands.at(ci);
@@ -343,6 +348,31 @@ void SimulatorEngine::emitValue(Run &run, const Value &value)
     }
 }
 
+void SimulatorEngine::writeHost(Run &run, const QString &text)
+{
+    // PowerShell 5+: Write-Host writes a HostInformationMessage tagged PSHOST to the information
+    // stream (INFORMATION_RECORD needs protocol 2.3); older clients get the host call.
+    if (m_pool.peerProtocolVersion() < QVersionNumber(2, 3)) {
+        (void)m_pool.hostCall(run.id, HostMethodId::WriteLine2, {Value(text)});
+        return;
+    }
+    auto message = PsObject::create();
+    message->typeNames = {u"System.Management.Automation.HostInformationMessage"_s, u"System.Object"_s};
+    message->toString = text;
+    message->adaptedProperties = {{u"Message"_s, Value(text)},
+                                  {u"NoNewLine"_s, Value(false)},
+                                  {u"ForegroundColor"_s, Value()},
+                                  {u"BackgroundColor"_s, Value()}};
+    InformationRecord r;
+    r.messageData = Value(message);
+    r.source = u"Write-Host"_s;
+    r.tags = {u"PSHOST"_s};
+    r.timeGenerated = now();
+    r.computer = u"simulator"_s;
+    r.user = u"simulator"_s;
+    (void)m_pool.write(run.id, r);
+}
+
 void SimulatorEngine::finish(Run &run, PSInvocationState state, std::optional<ErrorRecord> error)
 {
     run.sleep.reset();
@@ -382,10 +412,11 @@ void SimulatorEngine::resume(Run &run)
         } else if (n == u"$psversiontable") {
             emitValue(run, psVersionTable());
         } else if (n == u"$input") {
-            if (run.waitingCall != -2) {
-                // Wait for END_OF_PIPELINE_INPUT unless it was already seen.
-                const auto st = m_pool.pipelineState(run.id);
-                Q_UNUSED(st);
+            // MS-PSRP 3.1.4.4: input is complete only with END_OF_PIPELINE_INPUT.
+            if (!run.inputEnded) {
+                run.waitingInput = true;
+                pump();
+                return;
             }
             for (const auto &v : std::as_const(run.input))
                 emitValue(run, v);
@@ -393,7 +424,7 @@ void SimulatorEngine::resume(Run &run)
         } else if (n == u"write-output" || n == u"echo") {
             emitValue(run, Value(arg));
         } else if (n == u"write-host") {
-            (void)m_pool.hostCall(run.id, HostMethodId::WriteLine2, {Value(arg)});
+            writeHost(run, arg);
         } else if (n == u"write-error") {
             (void)m_pool.writeError(run.id, ErrorRecord::make(arg, u"Microsoft.PowerShell.Commands.WriteErrorException"_s, 0,
                                                             u"Microsoft.PowerShell.Commands.WriteErrorException"_s));

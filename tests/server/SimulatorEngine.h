@@ -21,7 +21,9 @@ namespace TestServer {
 // Commands: prompt, Get-Location, Write-Output|-Host|-Error|-Warning|-Verbose|-Debug|
 // -Information|-Progress TEXT, Read-Host [TEXT] [-AsSecureString], Get-Credential [USER],
 // Start-Sleep N | -Milliseconds N (stopped by crtl_c), throw TEXT, TabExpansion2 TEXT,
-// Out-Default (output becomes host WriteLine calls), $PSVersionTable, A..B (B-A+1 integers).
+// Out-Default (output becomes host WriteLine calls), $PSVersionTable, A..B (B-A+1 integers),
+// $input (the pipeline input, once END_OF_PIPELINE_INPUT arrived). Write-Host is an
+// INFORMATION_RECORD (HostInformationMessage, tag PSHOST) for protocol >= 2.3, else WriteLine.
 class SimulatorEngine : public ShellEngine {
     Q_OBJECT
 public:
@@ -52,6 +54,7 @@ private:
     void resume(Run &run);
     void finish(Run &run, Psrp::PSInvocationState state, std::optional<Psrp::ErrorRecord> error = {});
     void emitValue(Run &run, const Psrp::Value &value);
+    void writeHost(Run &run, const QString &text);
 
     Psrp::ServerRunspacePool m_pool;
     QHash<QString, std::shared_ptr<Run>> m_runs; // by upper-case command id

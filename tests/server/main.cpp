@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     parser.setApplicationDescription(
         u"The PSRemote loopback WinRM endpoint (WS-Management over HTTP/HTTPS on 127.0.0.1) for tests, "
         "benchmarks and demos. Engines: 'simulator' (PSRemote loopback simulator, not PowerShell), "
-        "'replay' (answers from a real Windows recording; the client must use its ShellId/CommandIds), "
+        "'replay' (answers from a real Windows recording; ShellId, CommandIds and PSRP RPID/PID are mapped to the client's), "
         "'pwsh' (real PowerShell through tests/server/pwsh-host, needs PSREMOTE_PWSH_HOST).\n"
         "Prints one line 'listening <url>' on stdout when ready; serves until SIGTERM/SIGINT or stdin closes.\n\n"_s
         + SimulatorEngine::grammarHelp());

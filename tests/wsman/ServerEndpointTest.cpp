@@ -1,13 +1,17 @@
 // The loopback WinRM endpoint (tests/server) driven over real loopback sockets by a plain
 // QNetworkAccessManager, with Psrp::ClientRunspacePool producing and consuming the PSRP bytes.
 #include "LoopbackServer.h"
+#include "PwshProcess.h"
 #include "ReplayEngine.h"
 #include "SharedData.h"
 #include "Transcript.h"
 
 #include "psrp/RunspacePool.h"
+#include "wsman/Envelope.h"
 
+#include <QCoreApplication>
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
@@ -79,31 +83,27 @@ QString upper(const QUuid &id)
     return id.toString(QUuid::WithoutBraces).toUpper();
 }
 
-QByteArray soap(QLatin1StringView action, const QString &shellId, const QString &body,
-                const QString &timeout = u"PT5S"_s, const QString &options = {})
+Wsman::RequestContext context(const QUrl &url, qint64 timeoutMs = 5000)
 {
-    QString header = u"<wsa:Action s:mustUnderstand=\"true\">"_s + action + u"</wsa:Action>"
-                     "<wsman:MaxEnvelopeSize s:mustUnderstand=\"true\">153600</wsman:MaxEnvelopeSize>"
-                     "<wsa:MessageID>uuid:"_s + upper(QUuid::createUuid()) + u"</wsa:MessageID>"
-                     "<wsman:OperationTimeout>"_s + timeout + u"</wsman:OperationTimeout>"
-                     "<wsman:ResourceURI s:mustUnderstand=\"true\">http://schemas.microsoft.com/powershell/Microsoft.PowerShell</wsman:ResourceURI>"_s;
-    if (!shellId.isEmpty())
-        header += u"<wsman:SelectorSet><wsman:Selector Name=\"ShellId\">"_s + shellId + u"</wsman:Selector></wsman:SelectorSet>"_s;
-    header += options;
-    return (u"<s:Envelope xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\" "
-            "xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:wsa=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
-            "xmlns:wsman=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><s:Header>"_s
-            + header + u"</s:Header><s:Body>"_s + body + u"</s:Body></s:Envelope>"_s)
-        .toUtf8();
+    Wsman::RequestContext c;
+    c.to = url.toString();
+    c.sessionId = QUuid::createUuid();
+    c.operationTimeoutMs = timeoutMs;
+    return c;
 }
 
+QByteArray enumerate(const QUrl &url)
+{
+    return Wsman::buildEnumerate(context(url), QUuid::createUuid());
+}
+
+// The decoded rsp:Stream payloads of a ReceiveResponse (none for anything else).
 QList<QByteArray> streamsOf(const QByteArray &body)
 {
     QList<QByteArray> out;
-    static const QRegularExpression re(u"<rsp:Stream[^>]*>([^<]*)</rsp:Stream>"_s);
-    auto it = re.globalMatch(QString::fromUtf8(body));
-    while (it.hasNext())
-        out.append(QByteArray::fromBase64(it.next().captured(1).toLatin1()));
+    if (const auto parsed = Wsman::parseReceiveResponse(body); parsed.ok())
+        for (const auto &stream : parsed->streams)
+            out.append(stream.data);
     return out;
 }
 
@@ -117,35 +117,41 @@ ServerConfig basicConfig()
 
 // An opened pool on a simulator shell.
 struct Session {
-    LoopbackServer server{basicConfig()};
+    explicit Session(ServerConfig config = basicConfig()) : server(std::move(config)) {}
+    LoopbackServer server;
     std::unique_ptr<Client> client;
     Psrp::ClientRunspacePool pool{QUuid::createUuid(), 1, 1, Psrp::HostInfo::console(120, 50)};
     QString shellId;
+    std::optional<QUrl> external; // a psremote-test-server process instead of `server`
+
+    QUrl target() const { return external ? *external : server.url(); }
 
     void open()
     {
         QString error;
-        ASSERT_TRUE(server.listen(&error)) << error.toStdString();
-        client = std::make_unique<Client>(server.url());
+        if (!external) {
+            ASSERT_TRUE(server.listen(&error)) << error.toStdString();
+        }
+        client = std::make_unique<Client>(target());
         ASSERT_TRUE(pool.open().ok());
         auto out = pool.dataToSend(pool.maxPayloadSize());
         ASSERT_TRUE(out.has_value());
         shellId = upper(pool.id());
-        const auto created = client->post(soap(Actions::Create, {},
-            u"<rsp:Shell ShellId=\""_s + shellId + u"\"><rsp:InputStreams>stdin pr</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams>"
-            "<creationXml xmlns=\"http://schemas.microsoft.com/powershell\">"_s + QString::fromLatin1(out->data.toBase64())
-            + u"</creationXml></rsp:Shell>"_s));
+        Wsman::CreateRequest create;
+        create.shellId = pool.id();
+        create.creationXml = out->data;
+        const auto created = client->post(Wsman::buildCreate(context(target()), QUuid::createUuid(), create));
         ASSERT_EQ(created.status, 200) << created.body.toStdString();
-        for (int i = 0; i < 5 && pool.state() != Psrp::RunspacePoolState::Opened; ++i)
+        // Real PowerShell may need several long polls to start.
+        for (int i = 0; i < 10 && pool.state() != Psrp::RunspacePoolState::Opened; ++i)
             receive({});
         ASSERT_EQ(pool.state(), Psrp::RunspacePoolState::Opened);
     }
 
-    HttpResult receive(const QString &commandId, const QString &timeout = u"PT5S"_s)
+    HttpResult receive(const QString &commandId, qint64 timeoutMs = 5000)
     {
-        const QString attr = commandId.isEmpty() ? QString() : u" CommandId=\""_s + commandId + u"\""_s;
-        auto r = client->post(soap(Actions::Receive, shellId,
-                                   u"<rsp:Receive><rsp:DesiredStream"_s + attr + u">stdout</rsp:DesiredStream></rsp:Receive>"_s, timeout));
+        auto r = client->post(Wsman::buildReceive(context(target(), timeoutMs), QUuid::createUuid(),
+                                                  QUuid(shellId), QUuid(commandId)));
         if (r.status == 200) {
             for (const auto &data : streamsOf(r.body))
                 EXPECT_TRUE(pool.receiveData(data).ok());
@@ -155,15 +161,15 @@ struct Session {
 
     HttpResult send(const QString &commandId, const Psrp::OutgoingData &data)
     {
-        const QString attr = commandId.isEmpty() ? QString() : u" CommandId=\""_s + commandId + u"\""_s;
-        return client->post(soap(Actions::Send, shellId, u"<rsp:Send><rsp:Stream Name=\""_s + data.stream + u"\""_s + attr + u">"_s
-                                                              + QString::fromLatin1(data.data.toBase64()) + u"</rsp:Stream></rsp:Send>"_s));
+        return client->post(Wsman::buildSend(context(target()), QUuid::createUuid(), QUuid(shellId),
+                                             {Wsman::StreamData{data.stream, commandId, data.data}}));
     }
 
-    QString command(const QString &script)
+    QString command(const QString &script, bool noInput = true)
     {
         auto id = pool.createPipeline([&] {
             Psrp::CreatePipeline p;
+            p.noInput = noInput;
             p.powerShell.commands = {Psrp::Command::script(script)};
             p.hostInfo = Psrp::HostInfo::console(120, 50);
             return p;
@@ -172,9 +178,8 @@ struct Session {
         auto out = pool.dataToSend(pool.maxPayloadSize());
         EXPECT_TRUE(out.has_value());
         const QString commandId = upper(*id);
-        const auto r = client->post(soap(Actions::Command, shellId,
-            u"<rsp:CommandLine CommandId=\""_s + commandId + u"\"><rsp:Command/><rsp:Arguments>"_s
-            + QString::fromLatin1(out->data.toBase64()) + u"</rsp:Arguments></rsp:CommandLine>"_s));
+        const auto r = client->post(Wsman::buildCommand(context(target()), QUuid::createUuid(), QUuid(shellId),
+                                                        *id, out->data));
         EXPECT_EQ(r.status, 200) << r.body.toStdString();
         return commandId;
     }
@@ -185,6 +190,8 @@ struct Session {
         std::vector<Psrp::Event> events;
         for (int i = 0; i < 50; ++i) {
             const auto r = receive(commandId);
+            if (r.status == 500 && r.body.contains(QByteArray::number(FaultCodes::OperationTimedOut)))
+                continue; // nothing yet: poll again
             EXPECT_EQ(r.status, 200) << r.body.toStdString();
             while (auto e = pool.nextEvent()) {
                 if (onEvent)
@@ -212,11 +219,11 @@ TEST(ServerEndpoint, BasicAuthenticationRefusedThenAccepted)
     ASSERT_TRUE(server.listen(&error));
     Client wrong(server.url());
     wrong.password = u"nope"_s;
-    const auto refused = wrong.post(soap(Actions::Enumerate, {}, {}));
+    const auto refused = wrong.post(enumerate(server.url()));
     EXPECT_EQ(refused.status, 401);
     EXPECT_EQ(refused.wwwAuthenticate, QByteArrayLiteral("Basic realm=\"WSMAN\""));
     Client right(server.url());
-    const auto accepted = right.post(soap(Actions::Enumerate, {}, {}));
+    const auto accepted = right.post(enumerate(server.url()));
     EXPECT_EQ(accepted.status, 200);
     EXPECT_TRUE(accepted.body.contains("EnumerateResponse"));
 }
@@ -240,6 +247,7 @@ TEST(ServerEndpoint, SimulatorPipelineWritesOutputRecordsAndHostCalls)
     const QString id = s.command(u"Write-Output 'hello world'; Write-Host there; Write-Warning careful; 1..3"_s);
     QStringList outputs;
     QStringList hostLines;
+    QStringList hostInformation;
     bool warned = false;
     std::optional<Psrp::PSInvocationState> final;
     s.runToDone(id, [&](const Psrp::Event &e) {
@@ -254,9 +262,18 @@ TEST(ServerEndpoint, SimulatorPipelineWritesOutputRecordsAndHostCalls)
                 hostLines.append(p->text);
         if (std::holds_alternative<Psrp::WarningRecord>(*e.payload))
             warned = true;
+        if (const auto *info = std::get_if<Psrp::InformationRecord>(&*e.payload)) {
+            const auto *message = info->messageData.object();
+            if (info->tags.contains(u"PSHOST"_s) && message && message->typeNames.value(0).endsWith(u"HostInformationMessage"_s)) {
+                const Psrp::Value *text = message->property(u"Message"_s);
+                hostInformation.append(text ? text->toString().value_or(QString()) : QString());
+            }
+        }
     });
     EXPECT_EQ(outputs, (QStringList{u"hello world"_s, u"1"_s, u"2"_s, u"3"_s}));
-    EXPECT_EQ(hostLines, QStringList{u"there"_s});
+    // PowerShell 5+ over protocol 2.3: Write-Host is an INFORMATION_RECORD, not a host call.
+    EXPECT_EQ(hostInformation, QStringList{u"there"_s});
+    EXPECT_TRUE(hostLines.isEmpty());
     EXPECT_TRUE(warned);
     EXPECT_EQ(final, Psrp::PSInvocationState::Completed);
 }
@@ -285,11 +302,40 @@ TEST(ServerEndpoint, ReadHostWaitsForTheHostResponse)
     EXPECT_EQ(outputs, QStringList{u"typed"_s});
 }
 
+TEST(ServerEndpoint, InputWaitsForEndOfPipelineInput)
+{
+    Session s;
+    s.open();
+    const QString id = s.command(u"$input"_s, false);
+    ASSERT_TRUE(s.pool.sendInput(QUuid(id), Psrp::Value(u"first"_s)).ok());
+    auto input = s.pool.dataToSend(s.pool.maxPayloadSize());
+    ASSERT_TRUE(input.has_value());
+    EXPECT_EQ(s.send(id, *input).status, 200);
+    // Input is not complete yet: the pipeline keeps running and the long poll expires.
+    const auto early = s.receive(id, 300);
+    EXPECT_TRUE(hasFaultCode(early, FaultCodes::OperationTimedOut)) << early.body.toStdString();
+    ASSERT_TRUE(s.pool.sendInput(QUuid(id), Psrp::Value(u"second"_s)).ok());
+    ASSERT_TRUE(s.pool.endInput(QUuid(id)).ok());
+    while (auto more = s.pool.dataToSend(s.pool.maxPayloadSize()))
+        EXPECT_EQ(s.send(id, *more).status, 200);
+    QStringList outputs;
+    std::optional<Psrp::PSInvocationState> final;
+    s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind == Psrp::Event::Kind::PipelineStateChanged)
+            final = e.pipelineState;
+        if (e.kind == Psrp::Event::Kind::Message && e.payload)
+            if (const auto *o = std::get_if<Psrp::PipelineOutput>(&*e.payload))
+                outputs.append(o->value.toString().value_or(QString()));
+    });
+    EXPECT_EQ(outputs, (QStringList{u"first"_s, u"second"_s}));
+    EXPECT_EQ(final, Psrp::PSInvocationState::Completed);
+}
+
 TEST(ServerEndpoint, ReceiveLongPollTimesOut)
 {
     Session s;
     s.open();
-    const auto r = s.receive({}, u"PT0.2S"_s);
+    const auto r = s.receive({}, 200);
     EXPECT_TRUE(hasFaultCode(r, FaultCodes::OperationTimedOut)) << r.body.toStdString();
     EXPECT_TRUE(r.body.contains("w:TimedOut"));
 }
@@ -299,8 +345,8 @@ TEST(ServerEndpoint, CtrlCStopsStartSleep)
     Session s;
     s.open();
     const QString id = s.command(u"Start-Sleep 60"_s);
-    const auto signal = s.client->post(soap(Actions::Signal, s.shellId,
-        u"<rsp:Signal CommandId=\""_s + id + u"\"><rsp:Code>powershell/signal/crtl_c</rsp:Code></rsp:Signal>"_s));
+    const auto signal = s.client->post(Wsman::buildSignal(context(s.server.url()), QUuid::createUuid(), QUuid(s.shellId),
+                                                          QUuid(id), Wsman::SignalCode::CtrlC));
     EXPECT_EQ(signal.status, 200);
     std::optional<Psrp::PSInvocationState> final;
     s.runToDone(id, [&](const Psrp::Event &e) {
@@ -324,11 +370,11 @@ TEST(ServerEndpoint, InjectedFaults)
     s.open();
     s.server.faults().faultCount = 1;
     s.server.faults().faultCode = 5;
-    EXPECT_TRUE(hasFaultCode(s.receive({}, u"PT0.1S"_s), 5));
+    EXPECT_TRUE(hasFaultCode(s.receive({}, 100), 5));
 
     s.server.faults().redirectCount = 1;
     s.server.faults().redirectLocation = u"http://127.0.0.1:1/wsman"_s;
-    const auto redirected = s.receive({}, u"PT0.1S"_s);
+    const auto redirected = s.receive({}, 100);
     EXPECT_EQ(redirected.status, 302);
     EXPECT_EQ(redirected.location, QByteArrayLiteral("http://127.0.0.1:1/wsman"));
 
@@ -336,17 +382,17 @@ TEST(ServerEndpoint, InjectedFaults)
     // the drop surfaces or a second request arrived.
     s.server.faults().dropReceives = 1;
     const qsizetype before = s.server.requestCount();
-    const auto dropped = s.receive({}, u"PT0.1S"_s);
+    const auto dropped = s.receive({}, 100);
     EXPECT_EQ(s.server.faults().dropReceives, 0);
     EXPECT_TRUE(dropped.status == 0 || s.server.requestCount() - before == 2) << dropped.status;
 
     s.server.faults().delayCount = 1;
     s.server.faults().delayMs = 50;
-    EXPECT_TRUE(hasFaultCode(s.receive({}, u"PT0.1S"_s), FaultCodes::OperationTimedOut));
+    EXPECT_TRUE(hasFaultCode(s.receive({}, 100), FaultCodes::OperationTimedOut));
     EXPECT_EQ(s.server.faults().delayCount, 0);
 
     s.server.forgetShell(s.shellId);
-    EXPECT_TRUE(hasFaultCode(s.receive({}, u"PT0.1S"_s), FaultCodes::ShellNotFound));
+    EXPECT_TRUE(hasFaultCode(s.receive({}, 100), FaultCodes::ShellNotFound));
 }
 
 TEST(ServerEndpoint, OversizedRequestIs413)
@@ -357,7 +403,8 @@ TEST(ServerEndpoint, OversizedRequestIs413)
     QString error;
     ASSERT_TRUE(server.listen(&error));
     Client client(server.url());
-    const auto r = client.post(soap(Actions::Enumerate, {}, QString(10000, u'x')));
+    const auto r = client.post(Wsman::buildSend(context(server.url()), QUuid::createUuid(), QUuid::createUuid(),
+                                                {Wsman::StreamData{u"stdin"_s, {}, QByteArray(10000, 'x')}}));
     EXPECT_EQ(r.status, 413);
     const auto garbage = client.post(QByteArrayLiteral("<not xml"));
     EXPECT_EQ(garbage.status, 500);
@@ -395,7 +442,7 @@ TEST(ServerEndpoint, TlsWithCaGeneratedAtTestTime)
     EXPECT_EQ(server.url().scheme(), u"https"_s);
 
     Client untrusted(server.url());
-    const auto refused = untrusted.post(soap(Actions::Enumerate, {}, {}));
+    const auto refused = untrusted.post(enumerate(server.url()));
     EXPECT_NE(refused.error, QNetworkReply::NoError);
     EXPECT_EQ(refused.status, 0);
 
@@ -403,7 +450,7 @@ TEST(ServerEndpoint, TlsWithCaGeneratedAtTestTime)
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     tls.setCaCertificates(QSslCertificate::fromData(TestSupport::readFile(dir.filePath(u"ca.pem"_s))));
     trusted.tls = tls;
-    const auto ok = trusted.post(soap(Actions::Enumerate, {}, {}));
+    const auto ok = trusted.post(enumerate(server.url()));
     EXPECT_EQ(ok.status, 200) << ok.body.toStdString();
 }
 
@@ -444,7 +491,123 @@ TEST(ServerEndpoint, ReplayAnswersTheOpenRunspaceRecording)
     EXPECT_TRUE(types.contains(Psrp::MessageType::ApplicationPrivateData));
     EXPECT_TRUE(types.contains(Psrp::MessageType::RunspacePoolState));
 
-    const auto unmatched = client.post(soap(Actions::Command, u"76056A84-51DC-4F24-9262-CA2A55464B2B"_s, {}));
+    const auto unmatched = client.post(Wsman::buildCommand(context(server.url()), QUuid::createUuid(),
+                                                           QUuid(u"76056A84-51DC-4F24-9262-CA2A55464B2B"_s),
+                                                           QUuid::createUuid(), {}));
     EXPECT_EQ(unmatched.status, 500);
     EXPECT_TRUE(unmatched.body.contains("replay: no recorded response"));
+}
+
+// Real PowerShell (tests/server/pwsh-host) behind the endpoint; skipped without the host.
+namespace {
+
+ServerConfig pwshConfig()
+{
+    ServerConfig c = basicConfig();
+    c.engine = EngineKind::Pwsh;
+    return c;
+}
+
+#define REQUIRE_PWSH_HOST()                                                                        \
+    do {                                                                                           \
+        if (!PwshProcess::isAvailable())                                                           \
+            GTEST_SKIP() << "real PowerShell is unavailable: set PSREMOTE_PWSH_HOST to the host "  \
+                            "built by tests/server/pwsh-host/build.sh";                            \
+    } while (false)
+
+} // namespace
+
+TEST(ServerEndpointPwsh, OpensRunsOnePlusOneAndDeletes)
+{
+    REQUIRE_PWSH_HOST();
+    Session s(pwshConfig());
+    s.open();
+    ASSERT_EQ(s.pool.state(), Psrp::RunspacePoolState::Opened);
+    const auto *table = Psrp::ApplicationPrivateData{s.pool.applicationPrivateData()}.psVersionTable();
+    ASSERT_NE(table, nullptr);
+    EXPECT_EQ(table->object() ? table->object()->entry(u"Simulator") : nullptr, nullptr);
+
+    const QString id = s.command(u"1+1"_s);
+    QList<qint64> outputs;
+    std::optional<Psrp::PSInvocationState> final;
+    s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind == Psrp::Event::Kind::PipelineStateChanged)
+            final = e.pipelineState;
+        if (e.kind == Psrp::Event::Kind::Message && e.payload)
+            if (const auto *o = std::get_if<Psrp::PipelineOutput>(&*e.payload))
+                outputs.append(o->value.toInteger().value_or(-1));
+    });
+    EXPECT_EQ(outputs, QList<qint64>{2});
+    EXPECT_EQ(final, Psrp::PSInvocationState::Completed);
+
+    const auto deleted = s.client->post(Wsman::buildDelete(context(s.server.url()), QUuid::createUuid(), QUuid(s.shellId)));
+    EXPECT_EQ(deleted.status, 200) << deleted.body.toStdString();
+    EXPECT_EQ(s.server.shellCount(), 0);
+    EXPECT_TRUE(hasFaultCode(s.receive({}, 100), FaultCodes::ShellNotFound));
+}
+
+TEST(ServerEndpointPwsh, CtrlCStopsARunningLoop)
+{
+    REQUIRE_PWSH_HOST();
+    Session s(pwshConfig());
+    s.open();
+    ASSERT_EQ(s.pool.state(), Psrp::RunspacePoolState::Opened);
+    // The first output proves the invocation runs: a Signal before that would be lost.
+    const QString id = s.command(u"'started'; while ($true) { [System.Threading.Thread]::Sleep(50) }"_s);
+    bool started = false;
+    for (int i = 0; i < 20 && !started; ++i) {
+        (void)s.receive(id);
+        while (auto e = s.pool.nextEvent())
+            if (e->kind == Psrp::Event::Kind::Message && e->payload)
+                if (const auto *o = std::get_if<Psrp::PipelineOutput>(&*e->payload))
+                    started = o->value.toString() == u"started"_s;
+    }
+    ASSERT_TRUE(started);
+    ASSERT_TRUE(s.pool.stop(QUuid(id)).ok());
+    const auto signal = s.client->post(Wsman::buildSignal(context(s.server.url()), QUuid::createUuid(), QUuid(s.shellId),
+                                                          QUuid(id), Wsman::SignalCode::CtrlC));
+    EXPECT_EQ(signal.status, 200);
+    std::optional<Psrp::PSInvocationState> final;
+    s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind == Psrp::Event::Kind::PipelineStateChanged)
+            final = e.pipelineState;
+    });
+    EXPECT_EQ(final, Psrp::PSInvocationState::Stopped);
+    const auto deleted = s.client->post(Wsman::buildDelete(context(s.server.url()), QUuid::createUuid(), QUuid(s.shellId)));
+    EXPECT_EQ(deleted.status, 200);
+}
+
+TEST(ServerEndpointPwsh, TestServerProgramServesRealPowerShell)
+{
+    REQUIRE_PWSH_HOST();
+    const QString program = QCoreApplication::applicationDirPath() + u"/../../psremote-test-server"_s;
+    if (!QFileInfo(program).isExecutable())
+        GTEST_SKIP() << "psremote-test-server is not built next to the tests: " << program.toStdString();
+    QProcess server;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(u"PSREMOTE_TEST_PASSWORD"_s, u"s3cret"_s);
+    server.setProcessEnvironment(env);
+    server.start(program, {u"--engine"_s, u"pwsh"_s, u"--user"_s, u"alice"_s, u"--password-env"_s, u"PSREMOTE_TEST_PASSWORD"_s});
+    ASSERT_TRUE(server.waitForStarted(10000));
+    QByteArray line;
+    for (int i = 0; i < 100 && !line.contains('\n'); ++i) {
+        server.waitForReadyRead(100);
+        line += server.readAllStandardOutput();
+    }
+    ASSERT_TRUE(line.startsWith("listening ")) << line.toStdString();
+    Session s;
+    s.external = QUrl(QString::fromUtf8(line.mid(10).trimmed()));
+    s.open();
+    EXPECT_EQ(s.pool.state(), Psrp::RunspacePoolState::Opened);
+    const QString id = s.command(u"[System.Environment]::ProcessorCount -gt 0"_s);
+    QList<bool> outputs;
+    s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind == Psrp::Event::Kind::Message && e.payload)
+            if (const auto *o = std::get_if<Psrp::PipelineOutput>(&*e.payload))
+                outputs.append(o->value.toBool().value_or(false));
+    });
+    EXPECT_EQ(outputs, QList<bool>{true});
+    EXPECT_EQ(s.client->post(Wsman::buildDelete(context(s.target()), QUuid::createUuid(), QUuid(s.shellId))).status, 200);
+    server.closeWriteChannel(); // the server quits when stdin closes
+    EXPECT_TRUE(server.waitForFinished(10000));
 }
