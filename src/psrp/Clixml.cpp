@@ -555,7 +555,7 @@ public:
     Reader(QByteArrayView input, const DeserializeOptions &options)
         : m_begin(reinterpret_cast<const uchar8 *>(input.data())),
           m_p(m_begin), m_end(m_begin + input.size()),
-          m_maxDepth(std::clamp(options.maxDepth, 1, 1000))
+          m_maxDepth(std::clamp(options.maxDepth, 1, 1000)), m_maxNodes(options.maxNodes)
     {
     }
 
@@ -611,6 +611,8 @@ private:
     const uchar8 *m_p;
     const uchar8 *m_end;
     int m_maxDepth;
+    qsizetype m_maxNodes;
+    qsizetype m_nodesLeft = m_maxNodes;
     bool m_failed = false;
     Error m_error{ErrorCode::InvalidXml, {}};
     QHash<QString, ObjectEntry> m_objects;
@@ -747,6 +749,12 @@ bool Reader::readStartTag(StartTag &tag)
             return failXml("unterminated attribute value");
         }
         a.end = p++;
+        // Bounds the duplicate check below, which is quadratic in the attribute count.
+        if (tag.attrs.size() >= MaxAttributesPerElement) {
+            m_p = p;
+            return fail(ErrorCode::InvalidXml, u"element with more than "_s
+                                                   + QString::number(MaxAttributesPerElement) + u" attributes"_s);
+        }
         if (tag.find(a.name)) {
             m_p = p;
             return failXml("duplicate attribute");
@@ -1105,6 +1113,8 @@ Result<Value> Reader::run()
 
 bool Reader::parseValue(const StartTag &tag, int depth, Value &out)
 {
+    if (--m_nodesLeft < 0)
+        return fail(ErrorCode::LimitExceeded, u"more than "_s + QString::number(m_maxNodes) + u" values"_s);
     const Tag kind = classify(tag.name);
     switch (kind) {
     case Tag::Obj:
@@ -1604,9 +1614,12 @@ void appendPadded(QByteArray &out, qint64 v, int width)
         out.append(buf[--n]);
 }
 
-// .NET Core "R" text (XmlConvert.ToString): shortest round-trip digits; scientific when the
-// digits before the point exceed max(digit count, 15 for double / 7 for float) or the value is
-// below 1E-04; exponent with sign and at least two digits.
+// XmlConvert.ToString as Windows PowerShell 5.1 (.NET Framework, also .NET Core 3.x) writes it,
+// the "R" rule: shortest round-trip digits; scientific when the digits before the point exceed
+// max(digit count, 15 for double / 7 for float) or the value is below 1E-04; exponent with sign
+// and at least two digits (1E+15). PowerShell 7 on .NET 5+ decides by the digit count alone and
+// writes 1000000000000000; we keep 5.1's form (real Windows servers run 5.1). parseFloating
+// reads both.
 template <typename F>
 void appendFloating(QByteArray &out, F v)
 {
@@ -2051,7 +2064,7 @@ QString decodeString(QStringView text)
                 i += 7;
                 continue;
             }
-            if (hexRun(i + 2, 8, v) && v <= 0x10FFFF) {
+            if (hexRun(i + 2, 8, v) && v >= 0x10000 && v <= 0x10FFFF) {
                 char16_t buf[2];
                 char16_t *w = buf;
                 appendCodePoint(w, v);

@@ -116,6 +116,15 @@ Result<QList<Fragment>> parseFragments(QByteArrayView payload)
 
 Defragmenter::Defragmenter(qsizetype maxMessageSize) : m_maxMessageSize(maxMessageSize) {}
 
+void Defragmenter::drop(quint64 objectId)
+{
+    const auto it = m_partial.find(objectId);
+    if (it == m_partial.end())
+        return;
+    m_partialBytes -= it->second.data.size();
+    m_partial.erase(it);
+}
+
 Result<QList<QByteArray>> Defragmenter::feed(QByteArrayView payload)
 {
     QList<Completed> completed;
@@ -140,7 +149,7 @@ Result<void> Defragmenter::feed(QByteArrayView payload, QList<Completed> &comple
             if (payload.size() - offset >= 8) {
                 const quint64 objectId =
                     qFromBigEndian<quint64>(reinterpret_cast<const uchar *>(payload.data()) + offset);
-                m_partial.erase(objectId);
+                drop(objectId);
             }
             return parsed.error();
         }
@@ -149,7 +158,7 @@ Result<void> Defragmenter::feed(QByteArrayView payload, QList<Completed> &comple
         offset += FragmentHeaderSize + h.blobLength;
 
         auto fail = [&](ErrorCode code, const QString &what) -> Result<void> {
-            m_partial.erase(h.objectId);
+            drop(h.objectId);
             return makeError(code, u"ObjectId %1 FragmentId %2: %3"_s.arg(h.objectId).arg(h.fragmentId).arg(what));
         };
 
@@ -167,6 +176,15 @@ Result<void> Defragmenter::feed(QByteArrayView payload, QList<Completed> &comple
                 completed.append({h.objectId, blob.toByteArray()});
                 continue;
             }
+            if (qsizetype(m_partial.size()) >= m_maxPartialMessages) {
+                return fail(ErrorCode::LimitExceeded,
+                            u"more than %1 incomplete messages at once"_s.arg(m_maxPartialMessages));
+            }
+            if (qint64(h.blobLength) > qint64(maxPartialBytes()) - m_partialBytes) {
+                return fail(ErrorCode::LimitExceeded,
+                            u"incomplete messages exceed the %1-byte limit"_s.arg(maxPartialBytes()));
+            }
+            m_partialBytes += h.blobLength;
             Partial partial;
             partial.nextFragmentId = 1;
             partial.data = blob.toByteArray();
@@ -187,9 +205,15 @@ Result<void> Defragmenter::feed(QByteArrayView payload, QList<Completed> &comple
             return fail(ErrorCode::LimitExceeded,
                         u"message exceeds the %1-byte limit"_s.arg(m_maxMessageSize));
         }
+        if (qint64(h.blobLength) > qint64(maxPartialBytes()) - m_partialBytes) {
+            return fail(ErrorCode::LimitExceeded,
+                        u"incomplete messages exceed the %1-byte limit"_s.arg(maxPartialBytes()));
+        }
         partial.data.append(blob);
+        m_partialBytes += h.blobLength;
         ++partial.nextFragmentId;
         if (h.end) {
+            m_partialBytes -= partial.data.size();
             completed.append({h.objectId, std::move(partial.data)});
             m_partial.erase(it);
         }

@@ -31,9 +31,11 @@ QList<Fragment> fragmentMessage(quint64 objectId, const QByteArray &message, qsi
 
 // Reassembles messages from the fragments of one direction, across as many payloads as they
 // span (one WS-Management Stream/creationXml element is one payload). Per ObjectId, FragmentIds
-// must ascend from 0 without gaps, the first has S, the last E. Memory is bounded by
-// maxMessageSize: a message whose blobs outgrow it is refused before the blob is copied, and a
-// declared BlobLength larger than the bytes present is FragmentTruncated, never allocated.
+// must ascend from 0 without gaps, the first has S, the last E. Memory is bounded: a message
+// whose blobs outgrow maxMessageSize, incomplete messages whose blobs together outgrow
+// maxPartialBytes, or more than maxPartialMessages incomplete ObjectIds at once are LimitExceeded
+// before the blob is copied; a declared BlobLength larger than the bytes present is
+// FragmentTruncated, never allocated.
 class Defragmenter {
 public:
     explicit Defragmenter(qsizetype maxMessageSize = 200 * 1024 * 1024);
@@ -53,6 +55,13 @@ public:
     bool hasPartialMessages() const { return !m_partial.empty(); }
     qsizetype maxMessageSize() const { return m_maxMessageSize; }
     void setMaxMessageSize(qsizetype size) { m_maxMessageSize = size; }
+    // Total blob bytes held for incomplete messages; unless set, equal to maxMessageSize.
+    qsizetype maxPartialBytes() const { return m_maxPartialBytes < 0 ? m_maxMessageSize : m_maxPartialBytes; }
+    void setMaxPartialBytes(qsizetype bytes) { m_maxPartialBytes = bytes; }
+    qsizetype partialBytes() const { return m_partialBytes; }
+    // Incomplete ObjectIds held at once (default 64).
+    int maxPartialMessages() const { return m_maxPartialMessages; }
+    void setMaxPartialMessages(int count) { m_maxPartialMessages = count; }
 
 private:
     struct Partial {
@@ -61,6 +70,11 @@ private:
     };
     std::map<quint64, Partial> m_partial;
     qsizetype m_maxMessageSize;
+    qsizetype m_maxPartialBytes = -1;
+    qsizetype m_partialBytes = 0;
+    int m_maxPartialMessages = 64;
+
+    void drop(quint64 objectId);
 };
 
 // Parses the fragments of one payload without reassembling them (for diagnostics and tests).

@@ -95,10 +95,13 @@ Result<void> RunspacePoolEngine::receiveData(QByteArrayView payload)
 {
     QList<Defragmenter::Completed> completed;
     const Result<void> fed = m_defragmenter.feed(payload, completed);
+    std::optional<Error> first;
     for (const Defragmenter::Completed &message : std::as_const(completed)) {
-        if (Result<void> r = processMessage(message.data); !r)
-            return r;
+        if (Result<void> r = processMessage(message.data); !r && !first)
+            first = r.error();
     }
+    if (first)
+        return *first;
     return fed;
 }
 
@@ -561,11 +564,17 @@ Result<void> ClientRunspacePool::handleMessage(const Message &message, Payload p
         return changeState(info.state, std::move(info.error));
     }
     case MessageType::EncryptedSessionKey: {
+        if (m_state == S::Closed || m_state == S::Broken)
+            return unexpected(type, m_state);
         if (!m_keyPending || !m_keyInExchange)
             return unexpected(type, m_state, u"no PUBLIC_KEY was sent"_s);
         const auto &esk = std::get<EncryptedSessionKey>(payload);
-        if (Result<void> r = m_keyInExchange->acceptEncryptedSessionKey(esk.blob); !r)
-            return r;
+        if (Result<void> r = m_keyInExchange->acceptEncryptedSessionKey(esk.blob); !r) {
+            // The exchange is over either way: a retry starts from a fresh PUBLIC_KEY.
+            m_keyInExchange.reset();
+            m_keyPending = false;
+            return makeError(ErrorCode::CryptoFailure, r.error().detail);
+        }
         m_sessionKey = std::make_unique<SessionKey>(std::move(*m_keyInExchange));
         m_keyInExchange.reset();
         m_keyPending = false;
@@ -660,6 +669,7 @@ ServerRunspacePool::ServerRunspacePool(const QUuid &id, const QVersionNumber &pr
     : RunspacePoolEngine(id, Destination::Server, protocolVersion),
       m_applicationPrivateData(Objects::dictionaryObject(Objects::primitiveDictionaryTypeNames(), {}))
 {
+    setMaxReceivedObjectSize(DefaultMaxReceivedObjectSize);
 }
 
 Result<void> ServerRunspacePool::handleMessage(const Message &message, Payload payload)
@@ -710,10 +720,13 @@ Result<void> ServerRunspacePool::handleMessage(const Message &message, Payload p
         Result<SessionKey> key = SessionKey::createServer(std::get<PublicKey>(payload).blob);
         if (!key)
             return key.error();
+        // MS-PSRP 2.2.2.4: the AES key under the client's RSA key.
+        QByteArray blob = key->encryptedSessionKeyBlob();
+        if (blob.isEmpty())
+            return makeError(ErrorCode::CryptoFailure, u"cannot encrypt the session key to the client's public key"_s);
         m_sessionKey = std::make_unique<SessionKey>(std::move(*key));
         emitMessage(message, std::move(payload));
-        // MS-PSRP 2.2.2.4: the AES key under the client's RSA key.
-        queueMessage(EncryptedSessionKey{m_sessionKey->encryptedSessionKeyBlob()});
+        queueMessage(EncryptedSessionKey{std::move(blob)});
         Event ready;
         ready.kind = Event::Kind::SessionKeyReady;
         m_events.push_back(std::move(ready));

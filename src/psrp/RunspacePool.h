@@ -80,8 +80,9 @@ public:
     // nullopt for an unknown pipeline id.
     std::optional<PSInvocationState> pipelineState(const QUuid &pipelineId) const;
 
-    // One WS-Man Stream / creationXml payload of fragments. Messages completed before an error
-    // are still processed; the error is the first one met (the state is left as it was).
+    // One WS-Man Stream / creationXml payload of fragments. Every message the payload completes
+    // is processed, even after one of them fails (a bad message does not hide the others); the
+    // error returned is the first one met: a message's, else the fragment stream's.
     Result<void> receiveData(QByteArrayView payload);
     // Packs as many whole fragments of queued messages as fit in maxPayloadBytes, all for one
     // target; a message that starts a command (CREATE_PIPELINE, GET_COMMAND_METADATA) ends the
@@ -90,7 +91,8 @@ public:
     bool hasDataToSend() const { return !m_outgoing.empty(); }
     std::optional<Event> nextEvent();
 
-    // MaximumReceivedObjectSize for reassembly (default 200 MB).
+    // MaximumReceivedObjectSize for reassembly: 200 MB on the client, 10 MB on the server (as
+    // PowerShell's MaximumReceivedObjectSizeMB). Also the total of incomplete messages.
     void setMaxReceivedObjectSize(qsizetype bytes) { m_defragmenter.setMaxMessageSize(bytes); }
     qsizetype maxReceivedObjectSize() const { return m_defragmenter.maxMessageSize(); }
 
@@ -193,6 +195,8 @@ public:
 
     // Queues PUBLIC_KEY (a fresh RSA-2048 key, or `key` when given, e.g. fixed for tests);
     // SessionKeyReady follows the server's ENCRYPTED_SESSION_KEY. No-op when done or under way.
+    // An ENCRYPTED_SESSION_KEY that does not decrypt is CryptoFailure and ends the exchange, so
+    // exchangeKey() can start again; one arriving once the pool is Closed/Broken is refused.
     Result<void> exchangeKey(std::optional<SessionKey> key = std::nullopt);
     bool keyExchangePending() const { return m_keyPending; }
 
@@ -220,6 +224,9 @@ private:
 // events; the owner writes output, records, host calls and pipeline states through it.
 class ServerRunspacePool : public RunspacePoolEngine {
 public:
+    // PowerShell's server default MaximumReceivedObjectSizeMB (setMaxReceivedObjectSize changes it).
+    static constexpr qsizetype DefaultMaxReceivedObjectSize = 10 * 1024 * 1024;
+
     // `id` null: adopt the RPID of the first client message.
     explicit ServerRunspacePool(const QUuid &id = {},
                                 const QVersionNumber &protocolVersion = ProtocolVersions::v2_3());

@@ -81,15 +81,26 @@ QByteArray reversed(QByteArrayView bytes)
     return out;
 }
 
-// Decodes strict base64 (whitespace tolerated); nullopt on any other character.
+void cleanse(QByteArray &bytes)
+{
+    if (!bytes.isEmpty())
+        OPENSSL_cleanse(bytes.data(), size_t(bytes.size()));
+}
+
+// Decodes strict base64 (whitespace tolerated); nullopt on any other character. The input may
+// encode a secret (a 2.4 SecureString), so the intermediate text is wiped and the decoded bytes
+// are moved out, never copied.
 std::optional<QByteArray> fromBase64(QStringView text)
 {
     QByteArray latin1 = text.toLatin1();
     latin1.replace(' ', QByteArrayView()).replace('\n', QByteArrayView()).replace('\r', QByteArrayView());
-    const auto decoded = QByteArray::fromBase64Encoding(latin1, QByteArray::AbortOnBase64DecodingErrors);
-    if (!decoded)
+    auto decoded = QByteArray::fromBase64Encoding(std::as_const(latin1), QByteArray::AbortOnBase64DecodingErrors);
+    cleanse(latin1);
+    if (!decoded) {
+        cleanse(decoded.decoded);
         return std::nullopt;
-    return decoded.decoded;
+    }
+    return std::optional<QByteArray>(std::move(decoded.decoded));
 }
 
 int rsaModulusBytes(EVP_PKEY *key)
@@ -348,8 +359,9 @@ QByteArray SessionKey::encrypt(QStringView text) const
                     && EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char *>(out.data()), &written,
                                          bytesOf(plain), int(plain.size())) == 1
                     && EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char *>(out.data()) + written, &last) == 1;
-    OPENSSL_cleanse(plain.data(), size_t(plain.size()));
+    cleanse(plain);
     if (!ok) {
+        cleanse(out);
         ERR_clear_error();
         return {};
     }
@@ -403,8 +415,10 @@ Result<QString> plainSecureStringText(QByteArrayView utf16le)
 QString plainSecureStringBase64(QStringView text)
 {
     QByteArray bytes = plainSecureStringBytes(text);
-    QString out = QString::fromLatin1(bytes.toBase64());
-    OPENSSL_cleanse(bytes.data(), size_t(bytes.size()));
+    QByteArray base64 = bytes.toBase64();
+    QString out = QString::fromLatin1(base64);
+    cleanse(bytes);
+    cleanse(base64);
     return out;
 }
 
@@ -414,7 +428,7 @@ Result<QString> plainSecureStringFromBase64(QStringView base64)
     if (!bytes)
         return makeError(ErrorCode::InvalidValue, u"SecureString is not base64"_s);
     Result<QString> text = plainSecureStringText(*bytes);
-    OPENSSL_cleanse(bytes->data(), size_t(bytes->size()));
+    cleanse(*bytes);
     return text;
 }
 

@@ -1,6 +1,8 @@
 #include "psrp/Value.h"
 
 #include <cmath>
+#include <map>
+#include <utility>
 #include <vector>
 
 namespace Psrp {
@@ -99,7 +101,14 @@ QString normalizedDecimal(const QString &text)
     return result;
 }
 
-bool propertiesEqual(const QList<Property> &a, const QList<Property> &b)
+// Object pairs already compared (or being compared, taken as equal so cycles end) during one
+// top-level comparison: a <Ref> graph shares objects, and re-walking them is exponential.
+using ComparedPairs = std::map<std::pair<const PsObject *, const PsObject *>, bool>;
+
+bool valuesEqual(const Value &a, const Value &b, ComparedPairs &seen);
+bool objectsEqual(const PsObject &a, const PsObject &b, ComparedPairs &seen);
+
+bool propertiesEqual(const QList<Property> &a, const QList<Property> &b, ComparedPairs &seen)
 {
     // A multiset match: order is free, and two members may share a name (e.g. empty names).
     if (a.size() != b.size())
@@ -108,7 +117,7 @@ bool propertiesEqual(const QList<Property> &a, const QList<Property> &b)
     for (const Property &p : a) {
         bool found = false;
         for (qsizetype i = 0; i < b.size() && !found; ++i) {
-            if (!used[size_t(i)] && b[i].name == p.name && b[i].value == p.value) {
+            if (!used[size_t(i)] && b[i].name == p.name && valuesEqual(b[i].value, p.value, seen)) {
                 used[size_t(i)] = true;
                 found = true;
             }
@@ -119,16 +128,14 @@ bool propertiesEqual(const QList<Property> &a, const QList<Property> &b)
     return true;
 }
 
-} // namespace
-
-bool Value::operator==(const Value &other) const
+bool valuesEqual(const Value &a, const Value &b, ComparedPairs &seen)
 {
-    if (m_v.index() != other.m_v.index())
+    if (a.variant().index() != b.variant().index())
         return false;
     return std::visit(
-        [&other](const auto &v) -> bool {
+        [&b, &seen](const auto &v) -> bool {
             using T = std::decay_t<decltype(v)>;
-            const T &w = std::get<T>(other.m_v);
+            const T &w = std::get<T>(b.variant());
             if constexpr (std::is_same_v<T, std::monostate>) {
                 return true;
             } else if constexpr (std::is_floating_point_v<T>) {
@@ -140,12 +147,50 @@ bool Value::operator==(const Value &other) const
                     return true;
                 if (!v || !w)
                     return false;
-                return v->equals(*w);
+                return objectsEqual(*v, *w, seen);
             } else {
                 return v == w;
             }
         },
-        m_v);
+        a.variant());
+}
+
+bool listsEqual(const QList<Value> &a, const QList<Value> &b, ComparedPairs &seen)
+{
+    if (a.size() != b.size())
+        return false;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        if (!valuesEqual(a[i], b[i], seen))
+            return false;
+    return true;
+}
+
+bool objectsEqual(const PsObject &a, const PsObject &b, ComparedPairs &seen)
+{
+    if (&a == &b)
+        return true;
+    const auto [it, inserted] = seen.try_emplace({&a, &b}, true);
+    if (!inserted)
+        return it->second;
+    bool equal = a.typeNames == b.typeNames && a.toString == b.toString && a.container == b.container
+                 && a.baseValue.has_value() == b.baseValue.has_value()
+                 && (!a.baseValue || valuesEqual(*a.baseValue, *b.baseValue, seen))
+                 && listsEqual(a.items, b.items, seen) && a.entries.size() == b.entries.size();
+    for (qsizetype i = 0; equal && i < a.entries.size(); ++i)
+        equal = valuesEqual(a.entries[i].key, b.entries[i].key, seen)
+                && valuesEqual(a.entries[i].value, b.entries[i].value, seen);
+    equal = equal && propertiesEqual(a.adaptedProperties, b.adaptedProperties, seen)
+            && propertiesEqual(a.extendedProperties, b.extendedProperties, seen);
+    it->second = equal; // std::map iterators survive the insertions made meanwhile
+    return equal;
+}
+
+} // namespace
+
+bool Value::operator==(const Value &other) const
+{
+    ComparedPairs seen;
+    return valuesEqual(*this, other, seen);
 }
 
 const Value *PsObject::property(QStringView name) const
@@ -182,21 +227,8 @@ const Value *PsObject::entry(QStringView key) const
 
 bool PsObject::equals(const PsObject &other) const
 {
-    if (typeNames != other.typeNames || toString != other.toString || container != other.container)
-        return false;
-    if (baseValue.has_value() != other.baseValue.has_value())
-        return false;
-    if (baseValue && !(*baseValue == *other.baseValue))
-        return false;
-    if (items != other.items)
-        return false;
-    if (entries.size() != other.entries.size())
-        return false;
-    for (qsizetype i = 0; i < entries.size(); ++i)
-        if (!(entries[i].key == other.entries[i].key) || !(entries[i].value == other.entries[i].value))
-            return false;
-    return propertiesEqual(adaptedProperties, other.adaptedProperties)
-           && propertiesEqual(extendedProperties, other.extendedProperties);
+    ComparedPairs seen;
+    return objectsEqual(*this, other, seen);
 }
 
 } // namespace Psrp

@@ -1,5 +1,7 @@
 #include "wsman/TraceDecoder.h"
 
+#include <algorithm>
+
 #include <QXmlStreamReader>
 
 #include <cstring>
@@ -312,8 +314,8 @@ QString legDirectionName(LegDirection direction)
 }
 
 TraceDecoder::TraceDecoder(MessageSink onMessage, SkipSink onSkip, qsizetype maxMessageSize)
-    : m_onMessage(std::move(onMessage)), m_onSkip(std::move(onSkip)), m_requests(maxMessageSize),
-      m_responses(maxMessageSize)
+    : m_onMessage(std::move(onMessage)), m_onSkip(std::move(onSkip)),
+      m_maxMessageSize(maxMessageSize)
 {
 }
 
@@ -489,7 +491,11 @@ std::optional<QString> TraceDecoder::feedLine(QByteArrayView jsonLine, qint64 li
 std::optional<QString> TraceDecoder::decodePayloads(const Envelope &envelope, LegDirection direction,
                                                     const RequestContext &context, qint64 lineNumber)
 {
-    Psrp::Defragmenter &defragmenter = direction == LegDirection::Request ? m_requests : m_responses;
+    // MS-PSRP 2.2.4: ObjectIds are unique within one pool only; a shell is one pool.
+    auto slot = m_defragmenters.find({context.shellId, direction});
+    if (slot == m_defragmenters.end())
+        slot = m_defragmenters.emplace(std::pair(context.shellId, direction), Psrp::Defragmenter(m_maxMessageSize)).first;
+    Psrp::Defragmenter &defragmenter = slot->second;
     QList<Psrp::Defragmenter::Completed> completed;
     for (const Payload &payload : envelope.payloads) {
         const auto decoded = QByteArray::fromBase64Encoding(payload.base64.toLatin1(),
@@ -524,7 +530,9 @@ std::optional<QString> TraceDecoder::decodePayloads(const Envelope &envelope, Le
 
 std::optional<QString> TraceDecoder::finish() const
 {
-    if (m_requests.hasPartialMessages() || m_responses.hasPartialMessages())
+    const bool partial = std::any_of(m_defragmenters.cbegin(), m_defragmenters.cend(),
+                                     [](const auto &entry) { return entry.second.hasPartialMessages(); });
+    if (partial)
         return u"the trace ends inside a fragmented message"_s;
     return std::nullopt;
 }

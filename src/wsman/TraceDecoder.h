@@ -8,6 +8,8 @@
 #include <QString>
 
 #include <functional>
+#include <map>
+#include <utility>
 #include <optional>
 
 namespace Wsman {
@@ -36,8 +38,9 @@ struct SkippedExchange {
 
 // Decodes a WS-Management trace (JSON Lines, one leg per line:
 // {"direction":"request"|"response","body":"<SOAP envelope>"}) into PSRP messages, reassembling
-// fragments per direction and ObjectId across legs. Streaming: feed lines one at a time; memory
-// is bounded by the messages in flight. Owns its two Defragmenters; sinks are called
+// fragments per (shell, direction) and ObjectId across legs: ObjectIds restart with every pool,
+// so two pools in one trace keep apart. Streaming: feed lines one at a time; memory is bounded
+// by the messages in flight. Owns one Defragmenter per shell and direction; sinks are called
 // synchronously from feedLine().
 class TraceDecoder {
 public:
@@ -90,8 +93,8 @@ private:
 
     MessageSink m_onMessage;
     SkipSink m_onSkip;
-    Psrp::Defragmenter m_requests;
-    Psrp::Defragmenter m_responses;
+    qsizetype m_maxMessageSize;
+    std::map<std::pair<QString, LegDirection>, Psrp::Defragmenter> m_defragmenters;
     RequestContext m_lastRequest;
     qint64 m_messages = 0;
     qint64 m_exchanges = 0;

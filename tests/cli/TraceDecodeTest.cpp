@@ -460,3 +460,57 @@ TEST(TraceDecoder, RejectsMalformedJson)
     ASSERT_TRUE(orphan.has_value());
     EXPECT_TRUE(orphan->contains(u"without a request"_s));
 }
+
+TEST(TraceDecoder, ObjectIdsAreReassembledPerShell)
+{
+    // Two pools in one trace, both numbering their messages from ObjectId 1, with fragmented
+    // messages interleaved: each shell's fragments belong to its own message.
+    auto receive = [](const QString &shell) -> QString {
+        return u"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+               "xmlns:wsa=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+               "xmlns:wsman=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" "
+               "xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\"><s:Header>"
+               "<wsa:Action>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive</wsa:Action>"
+               "<wsman:ResourceURI>http://schemas.microsoft.com/powershell/Microsoft.PowerShell</wsman:ResourceURI>"
+               "<wsman:SelectorSet><wsman:Selector Name=\"ShellId\">"_s
+               + shell
+               + u"</wsman:Selector></wsman:SelectorSet></s:Header><s:Body><rsp:Receive>"
+                 "<rsp:DesiredStream>stdout</rsp:DesiredStream></rsp:Receive></s:Body></s:Envelope>"_s;
+    };
+    auto response = [](const Psrp::Fragment &f) -> QString {
+        return u"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "
+               "xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\"><s:Body>"
+               "<rsp:ReceiveResponse><rsp:Stream Name=\"stdout\">"_s
+               + QString::fromLatin1(Psrp::encodeFragment(f).toBase64())
+               + u"</rsp:Stream></rsp:ReceiveResponse></s:Body></s:Envelope>"_s;
+    };
+    auto fragments = [](char fill) {
+        Psrp::Message message;
+        message.destination = Psrp::Destination::Client;
+        message.type = Psrp::MessageType::PipelineOutput;
+        message.data = QByteArray(300, fill);
+        return Psrp::fragmentMessage(1, Psrp::encodeMessage(message), 200);
+    };
+    const QString shellA = u"AAAAAAAA-0000-0000-0000-000000000001"_s;
+    const QString shellB = u"BBBBBBBB-0000-0000-0000-000000000002"_s;
+    const QList<Psrp::Fragment> a = fragments('a');
+    const QList<Psrp::Fragment> b = fragments('b');
+    ASSERT_EQ(a.size(), 2);
+
+    QList<Wsman::TraceMessage> messages;
+    Wsman::TraceDecoder decoder([&](const Wsman::TraceMessage &m) { messages.append(m); });
+    const QList<std::pair<QString, Psrp::Fragment>> legs{{shellA, a[0]}, {shellB, b[0]}, {shellA, a[1]}, {shellB, b[1]}};
+    qint64 line = 0;
+    for (const auto &[shell, fragment] : legs) {
+        auto error = decoder.feedLine(legLine(u"request"_s, receive(shell)).trimmed(), ++line);
+        EXPECT_FALSE(error.has_value()) << error->toStdString();
+        error = decoder.feedLine(legLine(u"response"_s, response(fragment)).trimmed(), ++line);
+        EXPECT_FALSE(error.has_value()) << error->toStdString();
+    }
+    EXPECT_FALSE(decoder.finish().has_value());
+    ASSERT_EQ(messages.size(), 2);
+    EXPECT_EQ(messages[0].shellId, shellA);
+    EXPECT_EQ(messages[0].message.data, QByteArray(300, 'a'));
+    EXPECT_EQ(messages[1].shellId, shellB);
+    EXPECT_EQ(messages[1].message.data, QByteArray(300, 'b'));
+}

@@ -104,12 +104,90 @@ TEST(ClixmlMalformed, SizeLimitAndClaimedSizes)
     Clixml::DeserializeOptions options;
     options.maxInputSize = 10;
     EXPECT_EQ(errorOf("<S>0123456789</S>", options), ErrorCode::LimitExceeded);
-    // Sizes the input merely claims are never honoured: RefIds and character references with
-    // huge numbers are just names or errors.
-    auto big = Clixml::deserialize("<Obj RefId=\"4294967295000\"><LST><Ref RefId=\"4294967295000\" /></LST></Obj>");
-    EXPECT_FALSE(big.ok());
-    EXPECT_EQ(errorOf("<S>&#99999999999999999999;</S>"), ErrorCode::InvalidXml);
-    EXPECT_EQ(errorOf("<BA>////</BA><BA>"), ErrorCode::InvalidXml);
+
+    // Sizes the input merely claims are never honoured. A huge RefId is only a name: an object
+    // defined under it can be referenced (by a sibling, not an ancestor)...
+    auto big = Clixml::deserialize("<Obj RefId=\"0\"><MS><Obj N=\"a\" RefId=\"4294967295000\" />"
+                                   "<Ref N=\"b\" RefId=\"4294967295000\" /></MS></Obj>");
+    ASSERT_TRUE(big.ok()) << big.error().detail.toStdString();
+    ASSERT_NE(big->object()->property(u"a"), nullptr);
+    ASSERT_NE(big->object()->property(u"b"), nullptr);
+    EXPECT_EQ(big->object()->property(u"a")->object(), big->object()->property(u"b")->object());
+    // ...and a huge one never defined is an unknown name, not an index.
+    auto unknown = Clixml::deserialize("<Obj RefId=\"0\"><MS><Ref N=\"b\" RefId=\"99999999999999999999\" /></MS></Obj>");
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, ErrorCode::UnknownRefId);
+    EXPECT_TRUE(unknown.error().detail.contains(u"99999999999999999999"_s)) << unknown.error().detail.toStdString();
+
+    // A character reference claiming a huge code point is refused while its digits are read
+    // (2^32: no 32-bit wrap-around to a valid one)...
+    auto ref = Clixml::deserialize("<S>&#4294967362;</S>");
+    ASSERT_FALSE(ref.ok());
+    EXPECT_EQ(ref.error().code, ErrorCode::InvalidXml);
+    EXPECT_TRUE(ref.error().detail.contains(u"invalid character reference"_s)) << ref.error().detail.toStdString();
+    // ...and an endless one is not scanned to its end.
+    ref = Clixml::deserialize(QByteArray("<S>&#" + QByteArray(100000, '9') + ";</S>"));
+    ASSERT_FALSE(ref.ok());
+    EXPECT_EQ(ref.error().code, ErrorCode::InvalidXml);
+    EXPECT_TRUE(ref.error().detail.contains(u"unterminated entity reference at byte 3"_s)) << ref.error().detail.toStdString();
+
+    // <BA> has no length field: its size is that of the base64 actually present.
+    auto bytes = Clixml::deserialize("<BA>////</BA>");
+    ASSERT_TRUE(bytes.ok());
+    ASSERT_NE(bytes->get<QByteArray>(), nullptr);
+    EXPECT_EQ(*bytes->get<QByteArray>(), QByteArray(3, '\xFF'));
+    auto cut = Clixml::deserialize("<BA>///</BA>");
+    ASSERT_FALSE(cut.ok());
+    EXPECT_EQ(cut.error().code, ErrorCode::InvalidValue);
+    EXPECT_TRUE(cut.error().detail.contains(u"BA"_s)) << cut.error().detail.toStdString();
+}
+
+TEST(ClixmlMalformed, TooManyAttributesIsInvalidXml)
+{
+    auto attributes = [](int n) -> QByteArray {
+        QByteArray out;
+        for (int i = 0; i < n; ++i)
+            out += " a" + QByteArray::number(i) + "=\"x\"";
+        return out;
+    };
+    EXPECT_TRUE(Clixml::deserialize(QByteArray("<S" + attributes(16) + ">x</S>")).ok());
+    const QList<QByteArray> refused{"<S" + attributes(17) + ">x</S>",
+                                    // inside an unknown element, which is only skipped
+                                    "<Obj RefId=\"0\"><LST><Unknown><x" + attributes(17) + " /></Unknown></LST></Obj>",
+                                    "<Unknown" + attributes(40000) + " />"};
+    for (const QByteArray &xml : refused) {
+        auto r = Clixml::deserialize(xml);
+        ASSERT_FALSE(r.ok()) << xml.left(80).toStdString();
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidXml);
+        EXPECT_TRUE(r.error().detail.contains(u"attributes"_s)) << r.error().detail.toStdString();
+    }
+}
+
+TEST(ClixmlMalformed, NodeBudgetIsLimitExceeded)
+{
+    EXPECT_EQ(Clixml::DeserializeOptions{}.maxNodes, 2'000'000);
+    Clixml::DeserializeOptions options;
+    options.maxNodes = 10;
+    auto list = [](int items) -> QByteArray {
+        QByteArray x = "<Obj RefId=\"0\"><LST>";
+        for (int i = 0; i < items; ++i)
+            x += "<Obj RefId=\"" + QByteArray::number(i + 1) + "\" />";
+        return x + "</LST></Obj>";
+    };
+    EXPECT_TRUE(Clixml::deserialize(list(9), options).ok()); // 10 values
+    auto r = Clixml::deserialize(list(10), options);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::LimitExceeded);
+    EXPECT_TRUE(r.error().detail.contains(u"10"_s)) << r.error().detail.toStdString();
+    // The default budget refuses a flood of empty objects long before its tree outgrows memory.
+    QByteArray flood = "<Obj RefId=\"r\"><LST>";
+    flood.reserve(2'000'010 * 8);
+    for (int i = 0; i < 2'000'000; ++i)
+        flood += "<Obj />";
+    flood += "</LST></Obj>";
+    r = Clixml::deserialize(flood);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::LimitExceeded);
 }
 
 TEST(ClixmlMalformed, MutatedInputsNeverCrash)

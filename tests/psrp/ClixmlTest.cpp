@@ -70,6 +70,12 @@ TEST(Clixml, StringEscaping)
     // Not escapes: left alone.
     EXPECT_EQ(Clixml::decodeString(u"_x12_ _xZZZZ_ _x0041 x_"), u"_x12_ _xZZZZ_ _x0041 x_"_s);
     EXPECT_EQ(Clixml::decodeString(u"plain"), u"plain"_s);
+    // XmlConvert.DecodeName: the 8-digit form only for code points beyond the BMP.
+    EXPECT_EQ(Clixml::decodeString(u"_x00000041_"), u"_x00000041_"_s);
+    EXPECT_EQ(Clixml::decodeString(u"_x0000FFFF_"), u"_x0000FFFF_"_s);
+    EXPECT_EQ(Clixml::decodeString(u"_x00010000_"), u"\U00010000"_s);
+    EXPECT_EQ(Clixml::decodeString(u"_x00110000_"), u"_x00110000_"_s);
+    EXPECT_EQ(parse("<S>_x00000041_</S>"), Value(u"_x00000041_"_s));
 
     const QString tricky = u"tab\there _x and 😀 \u0085 <&>"_s;
     expectRoundTrip("<S>tab_x0009_here _x005F_x and _xD83D__xDE00_ _x0085_ &lt;&amp;&gt;</S>", Value(tricky));
@@ -128,6 +134,14 @@ TEST(Clixml, FloatingPoint)
     expectRoundTrip("<Sg>1.234568E+07</Sg>", Value(12345680.0f));
     expectRoundTrip("<Sg>-INF</Sg>", Value(-std::numeric_limits<float>::infinity()));
     EXPECT_EQ(parse("<Db>1.5e3</Db>"), Value(1500.0));
+    // Windows PowerShell 5.1 (.NET Framework "R") writes 1E+15; PowerShell 7 (.NET 5+ shortest
+    // round trip) writes 1000000000000000. Both read back as the same value.
+    EXPECT_EQ(parse("<Db>1E+15</Db>"), Value(1e15));
+    EXPECT_EQ(parse("<Db>1000000000000000</Db>"), Value(1e15));
+    EXPECT_EQ(parse("<Db>123456789012345680000</Db>"), Value(123456789012345680000.0));
+    EXPECT_EQ(parse("<Sg>1E+07</Sg>"), Value(1e7f));
+    EXPECT_EQ(parse("<Sg>10000000</Sg>"), Value(1e7f));
+    EXPECT_EQ(parse("<Sg>12345680</Sg>"), Value(12345680.0f));
     EXPECT_EQ(parse("<Db>1e999</Db>"), Value(std::numeric_limits<double>::infinity()));
     expectRoundTrip("<D>79228162514264337593543950335</D>", Value(Decimal{u"79228162514264337593543950335"_s}));
     expectRoundTrip("<D>-1.50</D>", Value(Decimal{u"-1.50"_s}));

@@ -230,3 +230,49 @@ TEST(Defragmenter, KeepsMessagesCompletedBeforeAnError)
     EXPECT_EQ(completed.first().objectId, 1u);
     EXPECT_EQ(completed.first().data, QByteArray("ok"));
 }
+
+TEST(Defragmenter, TotalOfPartialMessagesIsBounded)
+{
+    Defragmenter defragmenter(100);
+    EXPECT_EQ(defragmenter.maxPartialBytes(), 100); // follows maxMessageSize by default
+    EXPECT_EQ(defragmenter.maxPartialMessages(), 64);
+    // Each message stays under the per-message limit, but together they would pass it.
+    for (quint64 id = 1; id <= 3; ++id)
+        ASSERT_TRUE(defragmenter.feed(encodeFragment(fragment(id, 0, true, false, QByteArray(30, 'a')))).ok());
+    EXPECT_EQ(defragmenter.partialBytes(), 90);
+    auto r = defragmenter.feed(encodeFragment(fragment(4, 0, true, false, QByteArray(30, 'b'))));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::LimitExceeded);
+    EXPECT_EQ(defragmenter.partialBytes(), 90);
+    r = defragmenter.feed(encodeFragment(fragment(1, 1, false, false, QByteArray(20, 'c'))));
+    ASSERT_FALSE(r.ok()); // continuing an existing one counts too; that message is dropped
+    EXPECT_EQ(r.error().code, ErrorCode::LimitExceeded);
+    EXPECT_EQ(defragmenter.partialBytes(), 60);
+    // Completed messages give their bytes back.
+    auto done = defragmenter.feed(encodeFragment(fragment(2, 1, false, true, QByteArray(5, 'd'))));
+    ASSERT_TRUE(done.ok());
+    ASSERT_EQ(done->size(), 1);
+    EXPECT_EQ(done->at(0), QByteArray(30, 'a') + QByteArray(5, 'd'));
+    EXPECT_EQ(defragmenter.partialBytes(), 30);
+    EXPECT_TRUE(defragmenter.feed(encodeFragment(fragment(5, 0, true, false, QByteArray(60, 'e')))).ok());
+
+    defragmenter.setMaxPartialBytes(1000);
+    EXPECT_EQ(defragmenter.maxPartialBytes(), 1000);
+}
+
+TEST(Defragmenter, ConcurrentPartialObjectIdsAreCapped)
+{
+    Defragmenter defragmenter;
+    for (quint64 id = 1; id <= 64; ++id)
+        ASSERT_TRUE(defragmenter.feed(encodeFragment(fragment(id, 0, true, false, "x"))).ok()) << id;
+    auto r = defragmenter.feed(encodeFragment(fragment(65, 0, true, false, "x")));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::LimitExceeded);
+    EXPECT_TRUE(r.error().detail.contains(QStringLiteral("64"))) << r.error().detail.toStdString();
+    // A whole message in one fragment needs no slot; finishing one frees a slot.
+    EXPECT_TRUE(defragmenter.feed(encodeFragment(fragment(66, 0, true, true, "y"))).ok());
+    ASSERT_TRUE(defragmenter.feed(encodeFragment(fragment(1, 1, false, true, "z"))).ok());
+    EXPECT_TRUE(defragmenter.feed(encodeFragment(fragment(65, 0, true, false, "x"))).ok());
+    defragmenter.setMaxPartialMessages(2);
+    EXPECT_EQ(defragmenter.maxPartialMessages(), 2);
+}

@@ -508,3 +508,132 @@ TEST(VersionNegotiation, ServerUsesPlainSecureStringWithProtocol24Client)
     EXPECT_FALSE(older.canUseSecureString());
     EXPECT_EQ(older.encryptSecureString(u"pw").error().code, ErrorCode::InvalidState);
 }
+
+namespace {
+
+QByteArray clientPayload(const QUuid &pool, const Payload &payload, quint64 objectId)
+{
+    Message m;
+    m.destination = Destination::Server;
+    m.type = messageTypeOf(payload);
+    m.runspacePoolId = pool;
+    m.data = encodePayloadData(payload);
+    return encodeFragments(fragmentMessage(objectId, encodeMessage(m), 1 << 20));
+}
+
+bool hasEvent(RunspacePoolEngine &e, Event::Kind kind)
+{
+    bool found = false;
+    while (auto event = e.nextEvent())
+        found = found || event->kind == kind;
+    return found;
+}
+
+void discardOutgoing(RunspacePoolEngine &e)
+{
+    while (e.dataToSend(1 << 20)) {
+    }
+}
+
+} // namespace
+
+TEST(RunspacePoolMessages, EveryMessageOfAPayloadIsProcessedAndTheFirstErrorReturned)
+{
+    OpenedPair pair;
+    pair.open();
+    const QUuid id = pair.client.id();
+    Result<QUuid> pid = pair.client.createPipeline(CreatePipeline{});
+    ASSERT_TRUE(pid.ok());
+    // Output for a pipeline nobody knows, then the real pipeline's end, in one payload.
+    const QByteArray payload = serverPayload(id, PipelineOutput{Value(u"x"_s)}, QUuid::createUuid(), 80)
+                               + serverPayload(id, PipelineOutput{Value(u"y"_s)}, *pid, 81)
+                               + serverPayload(id, PipelineStateInfo{PSInvocationState::NotStarted, {}}, *pid, 82)
+                               + serverPayload(id, PipelineStateInfo{PSInvocationState::Completed, {}}, *pid, 83);
+    Result<void> r = pair.client.receiveData(payload);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::UnexpectedMessage);
+    EXPECT_TRUE(r.error().detail.contains(u"PIPELINE_OUTPUT"_s)) << r.error().detail.toStdString(); // the first
+    EXPECT_EQ(pair.client.pipelineState(*pid), PSInvocationState::Completed);
+    int outputs = 0;
+    while (auto event = pair.client.nextEvent())
+        outputs += event->kind == Event::Kind::Message && event->messageType == MessageType::PipelineOutput ? 1 : 0;
+    EXPECT_EQ(outputs, 1);
+}
+
+TEST(RunspacePoolKeyExchange, FailedExchangeCanBeRetried)
+{
+    OpenedPair pair;
+    pair.open();
+    const QUuid id = pair.client.id();
+    ASSERT_TRUE(pair.client.exchangeKey().ok());
+    discardOutgoing(pair.client);
+    ASSERT_TRUE(pair.client.keyExchangePending());
+    // A SIMPLEBLOB that does not decrypt under the client's key.
+    QByteArray bogus = QByteArray::fromHex("010200001066000000A40000") + QByteArray(256, '\x01');
+    Result<void> r = pair.client.receiveData(serverPayload(id, EncryptedSessionKey{bogus}, {}, 90));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::CryptoFailure);
+    EXPECT_FALSE(pair.client.keyExchangePending());
+    EXPECT_FALSE(pair.client.canUseSecureString());
+    // The retry sends a fresh PUBLIC_KEY and completes.
+    ASSERT_TRUE(pair.client.exchangeKey().ok());
+    EXPECT_TRUE(pair.client.hasDataToSend());
+    pump(pair.client, pair.server);
+    EXPECT_TRUE(hasEvent(pair.client, Event::Kind::SessionKeyReady));
+    EXPECT_TRUE(pair.client.canUseSecureString());
+    EXPECT_FALSE(pair.client.keyExchangePending());
+}
+
+TEST(RunspacePoolKeyExchange, SessionKeyRefusedOnceThePoolIsClosed)
+{
+    OpenedPair pair;
+    pair.open();
+    const QUuid id = pair.client.id();
+    ASSERT_TRUE(pair.client.exchangeKey().ok());
+    auto publicKey = pair.client.dataToSend(1 << 20);
+    ASSERT_TRUE(publicKey.has_value());
+    ASSERT_TRUE(pair.server.receiveData(publicKey->data).ok());
+    auto sessionKey = pair.server.dataToSend(1 << 20);
+    ASSERT_TRUE(sessionKey.has_value());
+    ASSERT_TRUE(pair.client.receiveData(serverPayload(id, RunspacePoolStateInfo{RunspacePoolState::Closed, {}}, {}, 91)).ok());
+    ASSERT_EQ(pair.client.state(), RunspacePoolState::Closed);
+    drain(pair.client);
+    Result<void> r = pair.client.receiveData(sessionKey->data);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::UnexpectedMessage);
+    EXPECT_FALSE(pair.client.canUseSecureString());
+    EXPECT_FALSE(hasEvent(pair.client, Event::Kind::SessionKeyReady));
+}
+
+TEST(RunspacePoolKeyExchange, ServerRefusesAKeyItCannotEncryptTo)
+{
+    OpenedPair pair;
+    pair.open();
+    // A well-formed PUBLICKEYBLOB whose modulus is zero: the import works, encryption cannot.
+    QByteArray blob = QByteArray::fromHex("0602000000A40000" "52534131" "00080000" "01000100");
+    blob += QByteArray(256, '\0');
+    Result<void> r = pair.server.receiveData(clientPayload(pair.client.id(), PublicKey{blob}, 92));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::CryptoFailure);
+    EXPECT_FALSE(pair.server.hasDataToSend()); // no empty ENCRYPTED_SESSION_KEY
+    EXPECT_FALSE(pair.server.canUseSecureString());
+    EXPECT_FALSE(hasEvent(pair.server, Event::Kind::SessionKeyReady));
+}
+
+TEST(FragmentPacking, ServerDefaultsToTenMegabyteObjects)
+{
+    ServerRunspacePool server;
+    EXPECT_EQ(server.maxReceivedObjectSize(), 10 * 1024 * 1024);
+    ClientRunspacePool client;
+    EXPECT_EQ(client.maxReceivedObjectSize(), 200 * 1024 * 1024);
+    // One fragment just over the limit is refused before it is parsed.
+    Fragment f;
+    f.objectId = 1;
+    f.start = true;
+    f.blob = QByteArray(10 * 1024 * 1024 + 1, 'x');
+    Result<void> r = server.receiveData(encodeFragment(f));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::LimitExceeded);
+    server.setMaxReceivedObjectSize(20 * 1024 * 1024);
+    EXPECT_EQ(server.maxReceivedObjectSize(), 20 * 1024 * 1024);
+}

@@ -1,5 +1,7 @@
 #include "psrp/Value.h"
 
+#include "psrp/Clixml.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -69,4 +71,53 @@ TEST(Value, PropertiesWithTheSameNameMatchAsAMultiset)
     EXPECT_EQ(Value(a), Value(b));
     b->extendedProperties = {{QString(), qint32(1)}, {QString(), qint32(1)}};
     EXPECT_NE(Value(a), Value(b));
+}
+
+namespace {
+
+// Object i has two members, "a" defining object i+1 and "b" a <Ref> to it: `levels` objects,
+// 2^levels paths from the root.
+QByteArray doublingRefs(int levels, const char *leaf)
+{
+    QByteArray inner = QByteArray("<S N=\"a\">") + leaf + "</S>";
+    for (int i = levels; i > 0; --i) {
+        const QByteArray id = QByteArray::number(i);
+        inner = "<Obj N=\"a\" RefId=\"" + id + "\"><MS>" + inner + "</MS></Obj><Ref N=\"b\" RefId=\"" + id + "\" />";
+    }
+    return "<Obj RefId=\"0\"><MS>" + inner + "</MS></Obj>";
+}
+
+} // namespace
+
+TEST(Value, EqualityOnSharedRefGraphsIsLinear)
+{
+    // Without memoising compared object pairs this walks 2^60 paths and never returns.
+    auto one = Clixml::deserialize(doublingRefs(60, "leaf"));
+    auto two = Clixml::deserialize(doublingRefs(60, "leaf"));
+    auto other = Clixml::deserialize(doublingRefs(60, "LEAF"));
+    ASSERT_TRUE(one.ok()) << one.error().detail.toStdString();
+    ASSERT_TRUE(two.ok() && other.ok());
+    ASSERT_NE(one->object(), two->object());
+    EXPECT_TRUE(*one == *two);
+    EXPECT_FALSE(*one == *other);
+    EXPECT_TRUE(one->object()->equals(*two->object()));
+    EXPECT_FALSE(two->object()->equals(*other->object()));
+}
+
+TEST(Value, EqualityMemoDoesNotHideDifferences)
+{
+    // The same pair of objects compared twice: once equal, and a sibling pair that differs.
+    auto shared = PsObject::create();
+    shared->setProperty(QStringLiteral("x"), Value(qint32(1)));
+    auto same = PsObject::create();
+    same->setProperty(QStringLiteral("x"), Value(qint32(1)));
+    auto differs = PsObject::create();
+    differs->setProperty(QStringLiteral("x"), Value(qint32(2)));
+    auto a = PsObject::create();
+    a->items = {Value(shared), Value(shared), Value(shared)};
+    auto b = PsObject::create();
+    b->items = {Value(same), Value(same), Value(differs)};
+    EXPECT_FALSE(Value(a) == Value(b));
+    b->items[2] = Value(same);
+    EXPECT_TRUE(Value(a) == Value(b));
 }
