@@ -1,5 +1,6 @@
 #include "cli/CliApp.h"
 
+#include "cli/InvokeCommand.h"
 #include "cli/TraceCommand.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -17,6 +18,8 @@ struct Command {
 const QList<Command> &commands()
 {
     static const QList<Command> list{
+        {u"invoke"_s, u"Run a script remotely: `invoke [connection options] (--command TEXT | --file SCRIPT | -)`"_s,
+         &runInvokeCommand},
         {u"trace"_s, u"Read WS-Management traces: `trace decode [--json] [--roundtrip] FILE`"_s,
          &runTraceCommand},
     };

@@ -1,0 +1,227 @@
+#include "cli/ConnectionOptions.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Cli {
+
+namespace {
+
+enum class Kind { Flag, Value };
+
+struct OptionSpec {
+    QLatin1StringView name;
+    Kind kind;
+};
+
+constexpr OptionSpec Options[] = {
+    {"--computer-name"_L1, Kind::Value},         {"--port"_L1, Kind::Value},
+    {"--use-ssl"_L1, Kind::Flag},                {"--application-name"_L1, Kind::Value},
+    {"--connection-uri"_L1, Kind::Value},        {"--allow-redirection"_L1, Kind::Flag},
+    {"--authentication"_L1, Kind::Value},        {"--certificate-thumbprint"_L1, Kind::Value},
+    {"--configuration-name"_L1, Kind::Value},    {"--credential"_L1, Kind::Value},
+    {"--password-stdin"_L1, Kind::Flag},         {"--session-option"_L1, Kind::Value},
+    {"--trace"_L1, Kind::Value},
+};
+
+UsageError usageError(const QString &option, const QString &message)
+{
+    return UsageError{option, message};
+}
+
+} // namespace
+
+QString configErrorSentence(const Wsman::ConfigError &error, const QString &option)
+{
+    using Wsman::ConfigErrorCode;
+    const QString where = option.isEmpty() ? QString() : option + u": "_s;
+    switch (error.code) {
+    case ConfigErrorCode::UnknownOption:
+        return where + u"unknown session option (%1); valid names: %2"_s.arg(
+                           error.detail, Wsman::SessionOption::optionNames().join(u", "_s));
+    case ConfigErrorCode::InvalidValue:
+        return where + u"invalid value (%1)"_s.arg(error.detail);
+    case ConfigErrorCode::ConflictingParameters:
+        return where + u"--connection-uri cannot be combined with HOST, --port, --use-ssl or --application-name (%1)"_s.arg(error.detail);
+    case ConfigErrorCode::MissingParameter:
+        return u"no computer given: pass HOST (or --computer-name HOST) or --connection-uri URI"_s;
+    case ConfigErrorCode::InvalidUri:
+        return where + u"not an absolute http:// or https:// URL (%1)"_s.arg(error.detail);
+    case ConfigErrorCode::InvalidUserName:
+        return where + u"not a user name of the form user, DOMAIN\\user or user@REALM (%1)"_s.arg(error.detail);
+    }
+    return where + error.detail;
+}
+
+ConnectionOptions::Consumed ConnectionOptions::consume(const QStringList &arguments, qsizetype &index,
+                                                       UsageError &error)
+{
+    const QString &arg = arguments.at(index);
+    if (!arg.startsWith(u'-')) {
+        if (connection.computerName) {
+            error = usageError(arg, u"unexpected argument '%1': the computer is already '%2'"_s.arg(
+                                        arg, *connection.computerName));
+            return Consumed::Error;
+        }
+        connection.computerName = arg;
+        ++index;
+        return Consumed::Yes;
+    }
+    if (arg == u"--password" || arg.startsWith(u"--password="_s)) {
+        error = usageError(u"--password"_s, u"--password: a password is never taken from the command line; "
+                                            "use --password-stdin, the PSREMOTE_PASSWORD variable or the prompt"_s);
+        return Consumed::Error;
+    }
+
+    const qsizetype eq = arg.indexOf(u'=');
+    const QString name = eq < 0 ? arg : arg.left(eq);
+    const OptionSpec *spec = nullptr;
+    for (const OptionSpec &s : Options) {
+        if (name == s.name)
+            spec = &s;
+    }
+    if (!spec)
+        return Consumed::No;
+
+    QString value;
+    qsizetype next = index + 1;
+    if (spec->kind == Kind::Flag) {
+        if (eq >= 0) {
+            error = usageError(name, u"%1 takes no value"_s.arg(name));
+            return Consumed::Error;
+        }
+    } else if (eq >= 0) {
+        value = arg.mid(eq + 1);
+    } else {
+        if (next >= arguments.size()) {
+            error = usageError(name, u"%1 needs a value"_s.arg(name));
+            return Consumed::Error;
+        }
+        value = arguments.at(next++);
+    }
+
+    auto fail = [&](const QString &message) {
+        error = usageError(name, message);
+        return Consumed::Error;
+    };
+
+    if (name == u"--computer-name") {
+        if (connection.computerName)
+            return fail(u"--computer-name: the computer is already '%1'"_s.arg(*connection.computerName));
+        if (value.trimmed().isEmpty())
+            return fail(u"--computer-name needs a host name"_s);
+        connection.computerName = value;
+    } else if (name == u"--port") {
+        bool ok = false;
+        const int port = value.toInt(&ok);
+        if (!ok || port < 1 || port > 65535)
+            return fail(u"--port: '%1' is not a port number (1-65535)"_s.arg(value));
+        connection.port = port;
+    } else if (name == u"--use-ssl") {
+        connection.useSsl = true;
+    } else if (name == u"--application-name") {
+        connection.applicationName = value;
+    } else if (name == u"--connection-uri") {
+        connection.connectionUri = value;
+    } else if (name == u"--allow-redirection") {
+        connection.allowRedirection = true;
+    } else if (name == u"--authentication") {
+        auto mechanism = Wsman::parseAuthenticationMechanism(value);
+        if (!mechanism)
+            return fail(u"--authentication: '%1' is not one of default, basic, negotiate, ntlm, kerberos, "
+                        "credssp, digest, negotiate-implicit"_s.arg(value));
+        connection.authentication = mechanism.value();
+    } else if (name == u"--certificate-thumbprint") {
+        connection.certificateThumbprint = value;
+    } else if (name == u"--configuration-name") {
+        connection.configurationName = value;
+    } else if (name == u"--credential") {
+        auto user = Wsman::UserName::parse(value);
+        if (!user)
+            return fail(configErrorSentence(user.error(), name));
+        connection.userName = user.value();
+    } else if (name == u"--password-stdin") {
+        passwordStdin = true;
+    } else if (name == u"--session-option") {
+        if (!value.contains(u'='))
+            return fail(u"--session-option: '%1' is not NAME=VALUE"_s.arg(value));
+        if (auto e = sessionOption.setFromAssignment(value))
+            return fail(configErrorSentence(*e, name));
+    } else if (name == u"--trace") {
+        if (value.isEmpty())
+            return fail(u"--trace needs a file name"_s);
+        traceFile = value;
+    }
+    index = next;
+    return Consumed::Yes;
+}
+
+std::optional<UsageError> ConnectionOptions::validate() const
+{
+    auto target = connection.resolve();
+    if (!target) {
+        const Wsman::ConfigError &e = target.error();
+        QString option;
+        switch (e.code) {
+        case Wsman::ConfigErrorCode::ConflictingParameters:
+            option = u"--connection-uri"_s;
+            break;
+        case Wsman::ConfigErrorCode::InvalidUri:
+            option = u"--connection-uri"_s;
+            break;
+        case Wsman::ConfigErrorCode::MissingParameter:
+            option = u"HOST"_s;
+            break;
+        default:
+            option = connection.connectionUri ? u"--connection-uri"_s : u"--computer-name"_s;
+            if (e.detail.contains(u"port"_s))
+                option = u"--port"_s;
+            else if (e.detail.contains(u"application name"_s))
+                option = u"--application-name"_s;
+            break;
+        }
+        return usageError(option, configErrorSentence(e, option));
+    }
+    using Wsman::AuthenticationMechanism;
+    if (connection.authentication != AuthenticationMechanism::Default
+        && connection.authentication != AuthenticationMechanism::Basic)
+        return usageError(u"--authentication"_s,
+                          u"--authentication %1 is not available in this version yet; use --authentication basic "
+                          "(over --use-ssl)"_s.arg(Wsman::authenticationMechanismName(connection.authentication)));
+    if (!connection.certificateThumbprint.isEmpty())
+        return usageError(u"--certificate-thumbprint"_s,
+                          u"--certificate-thumbprint: certificate authentication is not available in this version yet"_s);
+    if (!connection.userName)
+        return usageError(u"--credential"_s,
+                          u"--credential USER is required (Basic authentication needs a user name and a password)"_s);
+    return std::nullopt;
+}
+
+QString ConnectionOptions::helpText()
+{
+    return u"Connection options (Enter-PSSession's parameters):\n"
+           "  HOST, --computer-name HOST  The computer to connect to (may stand anywhere).\n"
+           "  --port N                    TCP port (default 5985, or 5986 with --use-ssl).\n"
+           "  --use-ssl                   Use HTTPS; the server certificate is verified.\n"
+           "  --application-name NAME     URL path (default wsman).\n"
+           "  --connection-uri URI        Full endpoint URL instead of HOST/--port/--use-ssl/\n"
+           "                              --application-name, e.g. https://host:5986/wsman.\n"
+           "  --allow-redirection         Follow a server's redirect (with --connection-uri).\n"
+           "  --authentication MECH       default, basic, negotiate, ntlm, kerberos, credssp,\n"
+           "                              digest, negotiate-implicit. This version implements\n"
+           "                              basic (default selects it).\n"
+           "  --certificate-thumbprint T  Client certificate (not available in this version).\n"
+           "  --configuration-name NAME   Session configuration (default Microsoft.PowerShell).\n"
+           "  --credential USER           user, DOMAIN\\user or user@REALM.\n"
+           "  --password-stdin            Read the password from the first line of stdin.\n"
+           "                              Otherwise PSREMOTE_PASSWORD, else a prompt on the\n"
+           "                              terminal; never from an argument.\n"
+           "  --session-option NAME=VALUE PSSessionOption property (repeatable; names and\n"
+           "                              values case-insensitive, timeouts in milliseconds,\n"
+           "                              booleans true/false), e.g. SkipCACheck=true,\n"
+           "                              OperationTimeout=60000, UICulture=de-DE,\n"
+           "                              NoEncryption=true (allows Basic over plain HTTP).\n"
+           "  --trace FILE                Write a JSON Lines trace of the SOAP bodies (mode\n"
+           "                              0600; secure strings masked) for `trace decode`.\n"_s;
+}
+
+} // namespace Cli

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "wsman/ConnectionInfo.h"
+#include "wsman/SessionOption.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace Cli {
+
+// A command-line mistake: exit code 2, one line naming the offending option.
+struct UsageError {
+    QString option;  // the option or argument at fault, e.g. "--port"
+    QString message; // the sentence shown to the user
+};
+
+// The connection options shared by `invoke` and `enter` (Enter-PSSession's parameter names):
+// what they parse into, and the parser. A plain value type; it never holds a password (the
+// password comes from Password.h, never from an argument).
+struct ConnectionOptions {
+    Wsman::ConnectionInfo connection;
+    Wsman::SessionOption sessionOption;
+    bool passwordStdin = false;
+    QString traceFile; // empty: no trace
+
+    enum class Consumed { No, Yes, Error };
+
+    // Tries to read one connection option at arguments[index] ("--name value" or "--name=value";
+    // a bare word that is not an option is HOST). On Yes, index points past what was read.
+    // No: not a connection option (the caller handles it). Error: `error` is set.
+    Consumed consume(const QStringList &arguments, qsizetype &index, UsageError &error);
+
+    // After all arguments: the checks that need the whole set (HOST or --connection-uri given,
+    // no conflicting parameters, a credential for Basic). nullopt when valid.
+    std::optional<UsageError> validate() const;
+
+    // The option lines of `--help`, shared by every command taking connection options.
+    static QString helpText();
+};
+
+// The user-facing sentence for a ConfigError from wsman (a bad option value).
+QString configErrorSentence(const Wsman::ConfigError &error, const QString &option);
+
+} // namespace Cli
