@@ -1,0 +1,926 @@
+#include "wsman/RunspacePoolClient.h"
+
+#include "wsman/BasicAuthenticator.h"
+#include "wsman/TraceWriter.h"
+
+#include <QPointer>
+#include <QTimer>
+
+#include <algorithm>
+#include <climits>
+#include <limits>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace Wsman {
+
+namespace {
+
+// Consecutive Receives lost to a dropped or timed-out connection before the client gives up
+// (dossier 1.10: pypsrp retries a Receive up to 5 times).
+constexpr int MaxReceiveRetries = 5;
+
+bool isFinal(Psrp::PSInvocationState state)
+{
+    return state == Psrp::PSInvocationState::Completed || state == Psrp::PSInvocationState::Stopped
+        || state == Psrp::PSInvocationState::Failed;
+}
+
+ClientError protocolError(const Psrp::Error &error, const QUuid &pipelineId = {})
+{
+    ClientError e;
+    e.kind = error.code == Psrp::ErrorCode::LimitExceeded ? ClientErrorKind::ObjectSizeExceeded
+                                                          : ClientErrorKind::Protocol;
+    e.detail = error.detail;
+    e.protocol = error;
+    e.pipelineId = pipelineId;
+    return e;
+}
+
+ClientError clientError(ClientErrorKind kind, QString detail)
+{
+    ClientError e;
+    e.kind = kind;
+    e.detail = std::move(detail);
+    return e;
+}
+
+} // namespace
+
+AuthenticatorFactory basicAuthenticatorFactory(QString userName, Secret password)
+{
+    auto shared = std::make_shared<Secret>(std::move(password));
+    return [userName = std::move(userName), shared]() -> std::unique_ptr<Authenticator> {
+        return std::make_unique<BasicAuthenticator>(userName, Secret::fromUtf8(shared->utf8()));
+    };
+}
+
+// One running pipeline: its own Receive channel (so Send / Signal never wait behind a long
+// poll), the receive loop's bookkeeping and the stop / limit state.
+struct RunspacePoolClient::PipelineState {
+    QUuid id;
+    Channel *receiveChannel = nullptr;
+    QTimer *cancelTimer = nullptr;
+    bool commandCreated = false;
+    bool receiving = false;
+    bool finalState = false;
+    bool commandDone = false;
+    bool terminateSent = false;
+    bool finishedEmitted = false;
+    bool stopRequested = false;
+    int receiveRetries = 0;
+    qint64 receivedBytes = 0;
+    std::optional<ClientError> localError; // a limit the client enforced
+};
+
+RunspacePoolClient::RunspacePoolClient(ClientOptions options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_ids(m_options.idGenerator ? m_options.idGenerator : IdGenerator([] { return QUuid::createUuid(); }))
+{
+    m_sessionId = m_ids();
+    m_pool = std::make_unique<Psrp::ClientRunspacePool>(QUuid(), m_options.minRunspaces, m_options.maxRunspaces,
+                                                        m_options.hostInfo);
+}
+
+RunspacePoolClient::~RunspacePoolClient()
+{
+    for (const auto &p : std::as_const(m_pipelines))
+        delete p->receiveChannel;
+    m_pipelines.clear();
+    qDeleteAll(m_idleReceiveChannels);
+    delete m_shellChannel;
+    delete m_mainChannel;
+}
+
+QUuid RunspacePoolClient::newId()
+{
+    return m_ids();
+}
+
+Psrp::RunspacePoolState RunspacePoolClient::state() const
+{
+    return m_pool->state();
+}
+
+QUuid RunspacePoolClient::shellId() const
+{
+    return m_pool->id();
+}
+
+QVersionNumber RunspacePoolClient::serverProtocolVersion() const
+{
+    return m_pool->peerProtocolVersion();
+}
+
+QList<QUuid> RunspacePoolClient::activePipelines() const
+{
+    QList<QUuid> ids;
+    for (const auto &p : std::as_const(m_pipelines))
+        if (!p->finishedEmitted)
+            ids.append(p->id);
+    return ids;
+}
+
+bool RunspacePoolClient::canUseSecureString() const
+{
+    return m_pool->canUseSecureString();
+}
+
+Psrp::Result<Psrp::SecureString> RunspacePoolClient::encryptSecureString(QStringView text) const
+{
+    return m_pool->encryptSecureString(text);
+}
+
+Psrp::Result<QString> RunspacePoolClient::decryptSecureString(const Psrp::SecureString &value) const
+{
+    return m_pool->decryptSecureString(value);
+}
+
+// ---- session setup ---------------------------------------------------------------------------
+
+void RunspacePoolClient::open()
+{
+    if (m_phase != Phase::Idle) {
+        ClientError e = clientError(ClientErrorKind::InvalidState, u"open() called twice"_s);
+        QTimer::singleShot(0, this, [this, e] { fail(e); });
+        return;
+    }
+    m_phase = Phase::Creating;
+    if (!m_options.tracePath.isEmpty()) {
+        m_trace = std::make_unique<TraceWriter>();
+        QString why;
+        if (!m_trace->open(m_options.tracePath, &why)) {
+            m_trace.reset();
+            ClientError e = clientError(ClientErrorKind::Trace, why);
+            QTimer::singleShot(0, this, [this, e] { fail(e); });
+            return;
+        }
+    }
+    const auto target = m_options.connection.resolve();
+    if (!target) {
+        ClientError e = clientError(ClientErrorKind::Configuration, target.error().detail);
+        e.configError = target.error();
+        QTimer::singleShot(0, this, [this, e] { fail(e); });
+        return;
+    }
+    if (!m_options.authenticatorFactory) {
+        ClientError e = clientError(ClientErrorKind::Configuration, u"no authenticator"_s);
+        QTimer::singleShot(0, this, [this, e] { fail(e); });
+        return;
+    }
+    m_url = target->url;
+    m_channelSettings = ChannelSettings::from(target.value(), m_options.sessionOption);
+    m_channelSettings.extraCaCertificates = m_options.extraCaCertificates;
+    m_context.resourceUri = target->resourceUri;
+    m_context.sessionId = m_sessionId;
+    m_context.uiCulture = m_options.sessionOption.uiCulture;
+    m_context.culture = m_options.sessionOption.culture;
+    m_context.operationTimeoutMs = m_options.sessionOption.operationTimeoutMs;
+
+    m_openTimer = new QTimer(this);
+    m_openTimer->setSingleShot(true);
+    connect(m_openTimer, &QTimer::timeout, this, [this] {
+        if (m_pool->state() != Psrp::RunspacePoolState::Opened)
+            fail(clientError(ClientErrorKind::OpenTimeout,
+                             u"the runspace pool did not open within %1 ms"_s.arg(m_options.sessionOption.openTimeoutMs)));
+    });
+    m_openTimer->start(int(std::clamp<qint64>(m_options.sessionOption.openTimeoutMs, 0, INT_MAX)));
+    startSession();
+}
+
+Channel *RunspacePoolClient::makeChannel()
+{
+    return new Channel(m_channelSettings, m_options.authenticatorFactory(), this);
+}
+
+// MS-PSRP 3.1.5.3.1: Create with creationXml = SESSION_CAPABILITY + INIT_RUNSPACEPOOL; what does
+// not fit follows with Send.
+void RunspacePoolClient::startSession()
+{
+    m_channelSettings.url = m_url;
+    m_context.to = m_url.toString(QUrl::FullyEncoded);
+    m_context.maxEnvelopeSize = 153600;
+    m_pool = std::make_unique<Psrp::ClientRunspacePool>(newId(), m_options.minRunspaces, m_options.maxRunspaces,
+                                                        m_options.hostInfo);
+    const auto &limit = m_options.sessionOption.maximumReceivedObjectSize;
+    m_pool->setMaxReceivedObjectSize(limit ? qsizetype(*limit) : std::numeric_limits<qsizetype>::max());
+    m_mainChannel = makeChannel();
+    m_shellChannel = makeChannel();
+    if (auto r = m_pool->open(); !r) {
+        fail(protocolError(r.error()));
+        return;
+    }
+    processEvents();
+    auto first = m_pool->dataToSend(maxSendPayload(m_context));
+    if (!first) {
+        fail(clientError(ClientErrorKind::Protocol, u"no creationXml"_s));
+        return;
+    }
+    CreateRequest create;
+    create.shellId = m_pool->id();
+    create.creationXml = first->data;
+    create.noMachineProfile = m_options.sessionOption.noMachineProfile;
+    if (m_options.sessionOption.idleTimeoutMs != -1)
+        create.idleTimeoutMs = m_options.sessionOption.idleTimeoutMs;
+    const quint64 generation = m_generation;
+    post(m_mainChannel, Action::Create, {}, buildCreate(m_context, newId(), create),
+         [this, generation](const TransportResponse &response) {
+             if (generation == m_generation)
+                 onCreated(response);
+         });
+}
+
+void RunspacePoolClient::onCreated(const TransportResponse &response)
+{
+    auto created = parseCreateResponse(response.body);
+    if (!created) {
+        fail(protocolError(created.error()));
+        return;
+    }
+    if (!created->shellId.isEmpty() && QUuid::fromString(created->shellId) != m_pool->id()) {
+        fail(clientError(ClientErrorKind::Protocol, u"CreateResponse names shell "_s + created->shellId));
+        return;
+    }
+    m_phase = Phase::Open;
+    shellReceive();
+    pump();
+}
+
+// Dossier 1.12: a redirect is a brand-new session to the new URI, only with -AllowRedirection and
+// the ConnectionUri parameter set, at most MaximumConnectionRedirectionCount times.
+void RunspacePoolClient::handleRedirect(const TransportError &error, Action action)
+{
+    const int allowed = m_options.connection.effectiveRedirectionCount(m_options.sessionOption);
+    ClientError e;
+    e.action = action;
+    e.transport = error;
+    if (allowed == 0 || action != Action::Create) {
+        e.kind = ClientErrorKind::RedirectNotAllowed;
+        e.detail = u"the server redirected to %1; use -AllowRedirection with -ConnectionUri"_s.arg(
+            error.location.toString());
+        fail(e);
+        return;
+    }
+    if (allowed > 0 && m_redirects >= allowed) {
+        e.kind = ClientErrorKind::TooManyRedirects;
+        e.detail = u"more than %1 redirects (last to %2)"_s.arg(allowed).arg(error.location.toString());
+        fail(e);
+        return;
+    }
+    const QUrl target = m_url.resolved(error.location);
+    if (!target.isValid() || (target.scheme() != u"http"_s && target.scheme() != u"https"_s)) {
+        e.kind = ClientErrorKind::Transport;
+        e.detail = u"invalid redirect location "_s + error.location.toString();
+        fail(e);
+        return;
+    }
+    ++m_redirects;
+    resetSession();
+    m_url = target;
+    startSession();
+}
+
+void RunspacePoolClient::resetSession()
+{
+    ++m_generation;
+    for (const auto &p : std::as_const(m_pipelines)) {
+        delete p->receiveChannel;
+        delete p->cancelTimer;
+    }
+    m_pipelines.clear();
+    for (Channel *c : std::as_const(m_idleReceiveChannels))
+        c->deleteLater();
+    m_idleReceiveChannels.clear();
+    // Channels may be inside one of their own callbacks: delete later.
+    if (m_mainChannel)
+        m_mainChannel->deleteLater();
+    if (m_shellChannel)
+        m_shellChannel->deleteLater();
+    m_mainChannel = nullptr;
+    m_shellChannel = nullptr;
+    m_shellReceiving = false;
+}
+
+// ---- requests --------------------------------------------------------------------------------
+
+ClientError RunspacePoolClient::errorFrom(const TransportError &error, Action action, const QUuid &pipelineId) const
+{
+    ClientError e;
+    e.action = action;
+    e.pipelineId = pipelineId;
+    if (error.kind == TransportErrorKind::HttpStatus && isFaultBody(error.body)) {
+        if (auto fault = parseFault(error.body)) {
+            e.kind = fault->kind() == FaultKind::ShellNotFound ? ClientErrorKind::ShellNotFound : ClientErrorKind::Fault;
+            e.detail = u"%1 0x%2 on %3: %4"_s.arg(actionName(action))
+                           .arg(QString::number(fault->code, 16).toUpper())
+                           .arg(fault->machine, fault->message.isEmpty() ? fault->reason : fault->message);
+            e.fault = fault.value();
+            return e;
+        }
+    }
+    e.kind = ClientErrorKind::Transport;
+    e.detail = actionName(action) + u": "_s + error.detail;
+    e.transport = error;
+    return e;
+}
+
+void RunspacePoolClient::post(Channel *channel, Action action, const QUuid &pipelineId, QByteArray body,
+                              std::function<void(const TransportResponse &)> onOk,
+                              std::function<bool(const ClientError &)> onError)
+{
+    if (!channel)
+        return;
+    // Requests on different channels overlap: the trace gets each request together with its
+    // response, so TraceDecoder sees legs in pairs.
+    QByteArray traced = m_trace ? body : QByteArray();
+    const quint64 generation = m_generation;
+    QPointer<RunspacePoolClient> self(this);
+    channel->post(std::move(body), [self, generation, action, pipelineId, traced, onOk = std::move(onOk),
+                                    onError = std::move(onError)](const TransportResult &result) {
+        if (!self || generation != self->m_generation)
+            return;
+        if (!result.ok() && result.error().kind == TransportErrorKind::Cancelled)
+            return;
+        ++self->m_requestCount;
+        if (self->m_trace) {
+            self->m_trace->writeRequest(traced);
+            if (result.ok())
+                self->m_trace->writeResponse(result.response().body);
+            else if (!result.error().body.isEmpty())
+                self->m_trace->writeResponse(result.error().body);
+        }
+        if (self->m_phase == Phase::Done)
+            return;
+        if (result.ok()) {
+            onOk(result.response());
+            return;
+        }
+        const TransportError &error = result.error();
+        if (error.kind == TransportErrorKind::Redirect) {
+            self->handleRedirect(error, action);
+            return;
+        }
+        ClientError e = self->errorFrom(error, action, pipelineId);
+        if (onError && onError(e))
+            return;
+        if (e.kind == ClientErrorKind::ShellNotFound) {
+            self->fail(e);
+            return;
+        }
+        if (!pipelineId.isNull() && self->m_pipelines.contains(pipelineId) && e.kind == ClientErrorKind::Fault) {
+            // A fault on one pipeline's request ends that pipeline, not the pool.
+            auto p = self->m_pipelines.value(pipelineId);
+            if (!p->localError)
+                p->localError = e;
+            Q_EMIT self->pipelineError(pipelineId, e);
+            p->finalState = true;
+            p->commandDone = true;
+            self->finishPipeline(pipelineId, Psrp::PSInvocationState::Failed, std::nullopt);
+            return;
+        }
+        self->fail(e);
+    });
+}
+
+// The pool's Receive loop (MS-PSRP 3.1.5.3.7): kept outstanding for the pool's lifetime on its
+// own channel; 0x80338029 means "receive again".
+void RunspacePoolClient::shellReceive()
+{
+    if (m_phase != Phase::Open || m_shellReceiving || !m_shellChannel)
+        return;
+    m_shellReceiving = true;
+    post(m_shellChannel, Action::Receive, {}, buildReceive(m_context, newId(), m_pool->id()),
+         [this](const TransportResponse &response) {
+             m_shellReceiving = false;
+             m_shellRetries = 0;
+             auto parsed = parseReceiveResponse(response.body);
+             if (!parsed) {
+                 fail(protocolError(parsed.error()));
+                 return;
+             }
+             handleReceive({}, parsed.value());
+             shellReceive();
+         },
+         [this](const ClientError &e) {
+             m_shellReceiving = false;
+             if (e.fault && isReceiveTimeout(*e.fault)) {
+                 m_shellRetries = 0;
+                 shellReceive();
+                 return true;
+             }
+             if (e.transport && (e.transport->kind == TransportErrorKind::ConnectionClosed
+                                 || e.transport->kind == TransportErrorKind::TimedOut)
+                 && ++m_shellRetries <= MaxReceiveRetries) {
+                 shellReceive();
+                 return true;
+             }
+             return false;
+         });
+}
+
+void RunspacePoolClient::pipelineReceive(const QUuid &pipelineId)
+{
+    auto p = m_pipelines.value(pipelineId);
+    if (!p || p->receiving || p->terminateSent || m_phase != Phase::Open || (p->finalState && p->commandDone))
+        return;
+    if (!p->receiveChannel)
+        p->receiveChannel = m_idleReceiveChannels.isEmpty() ? makeChannel() : m_idleReceiveChannels.takeLast();
+    p->receiving = true;
+    post(p->receiveChannel, Action::Receive, pipelineId, buildReceive(m_context, newId(), m_pool->id(), pipelineId),
+         [this, pipelineId](const TransportResponse &response) {
+             auto q = m_pipelines.value(pipelineId);
+             if (!q)
+                 return;
+             q->receiving = false;
+             q->receiveRetries = 0;
+             auto parsed = parseReceiveResponse(response.body);
+             if (!parsed) {
+                 fail(protocolError(parsed.error(), pipelineId));
+                 return;
+             }
+             // While this response is decoded, the server already prepares the next one.
+             if (!parsed->commandState || !parsed->commandState->done())
+                 pipelineReceive(pipelineId);
+             handleReceive(pipelineId, parsed.value());
+             if (m_pipelines.contains(pipelineId)) {
+                 maybeTerminate(pipelineId);
+                 pipelineReceive(pipelineId);
+             }
+         },
+         [this, pipelineId](const ClientError &e) {
+             auto q = m_pipelines.value(pipelineId);
+             if (!q)
+                 return true;
+             q->receiving = false;
+             if (e.fault && isReceiveTimeout(*e.fault)) {
+                 q->receiveRetries = 0;
+                 pipelineReceive(pipelineId);
+                 return true;
+             }
+             if (e.transport && (e.transport->kind == TransportErrorKind::ConnectionClosed
+                                 || e.transport->kind == TransportErrorKind::TimedOut)
+                 && ++q->receiveRetries <= MaxReceiveRetries) {
+                 pipelineReceive(pipelineId);
+                 return true;
+             }
+             if (q->finalState) {
+                 // The pipeline already ended; a failed trailing Receive only loses CommandState.
+                 q->commandDone = true;
+                 maybeTerminate(pipelineId);
+                 return true;
+             }
+             return false;
+         });
+}
+
+void RunspacePoolClient::handleReceive(const QUuid &pipelineId, const ReceiveResponse &parsed)
+{
+    for (const StreamData &stream : std::as_const(parsed.streams)) {
+        const QUuid target = stream.commandId.isEmpty() ? QUuid() : QUuid::fromString(stream.commandId);
+        feed(target.isNull() ? pipelineId : target, stream.data);
+        if (m_phase == Phase::Done)
+            return;
+    }
+    if (parsed.commandState && !pipelineId.isNull()) {
+        if (auto p = m_pipelines.value(pipelineId); p && parsed.commandState->done()) {
+            p->commandDone = true;
+            if (!p->finalState) {
+                // The command ended without a PIPELINE_STATE: nothing more will come.
+                p->finalState = true;
+                finishPipeline(pipelineId, p->localError ? Psrp::PSInvocationState::Failed
+                                                         : Psrp::PSInvocationState::Completed,
+                               std::nullopt);
+            }
+        }
+    }
+}
+
+// Hands one stream's fragments to the pool; enforces MaximumReceivedDataSizePerCommand and turns
+// MaximumReceivedObjectSize refusals into a stopped pipeline (or a failed pool).
+void RunspacePoolClient::feed(const QUuid &pipelineId, const QByteArray &data)
+{
+    std::shared_ptr<PipelineState> p = pipelineId.isNull() ? nullptr : m_pipelines.value(pipelineId);
+    if (p && p->localError)
+        return; // the pipeline is being stopped; its remaining data is dropped
+    if (p) {
+        p->receivedBytes += data.size();
+        const auto &limit = m_options.sessionOption.maximumReceivedDataSizePerCommand;
+        if (limit && p->receivedBytes > *limit) {
+            ClientError e = clientError(ClientErrorKind::DataSizeExceeded,
+                          u"the command received more than %1 bytes (MaximumReceivedDataSizePerCommand)"_s.arg(*limit));
+            e.pipelineId = pipelineId;
+            p->localError = e;
+            Q_EMIT pipelineError(pipelineId, e);
+            (void)stop(pipelineId);
+            return;
+        }
+    }
+    const auto r = m_pool->receiveData(data);
+    processEvents();
+    if (r)
+        return;
+    if (p && m_pipelines.contains(pipelineId)) {
+        ClientError e = protocolError(r.error(), pipelineId);
+        p->localError = e;
+        Q_EMIT pipelineError(pipelineId, e);
+        (void)stop(pipelineId);
+        return;
+    }
+    fail(protocolError(r.error()));
+}
+
+void RunspacePoolClient::processEvents()
+{
+    while (auto event = m_pool->nextEvent()) {
+        if (m_phase == Phase::Done)
+            return;
+        switch (event->kind) {
+        case Psrp::Event::Kind::PoolStateChanged:
+            Q_EMIT stateChanged(event->poolState);
+            if (event->poolState == Psrp::RunspacePoolState::Opened) {
+                m_context.maxEnvelopeSize = m_pool->maxEnvelopeSize();
+                if (m_openTimer)
+                    m_openTimer->stop();
+                Q_EMIT opened();
+            } else if (event->poolState == Psrp::RunspacePoolState::Broken) {
+                ClientError e = clientError(ClientErrorKind::PoolBroken,
+                              event->error ? event->error->message : u"the runspace pool is broken"_s);
+                e.errorRecord = event->error;
+                fail(e);
+                return;
+            } else if (event->poolState == Psrp::RunspacePoolState::Closed && m_phase != Phase::Closing) {
+                m_phase = Phase::Done;
+                finishClose();
+                return;
+            }
+            break;
+        case Psrp::Event::Kind::PipelineStateChanged:
+            if (isFinal(event->pipelineState)) {
+                if (auto p = m_pipelines.value(event->pipelineId)) {
+                    p->finalState = true;
+                    finishPipeline(event->pipelineId, p->localError ? Psrp::PSInvocationState::Failed : event->pipelineState,
+                                   event->error);
+                }
+            }
+            break;
+        case Psrp::Event::Kind::SessionKeyReady:
+            Q_EMIT sessionKeyReady();
+            break;
+        case Psrp::Event::Kind::Message: {
+            if (!event->payload)
+                break;
+            const Psrp::Payload &payload = *event->payload;
+            switch (event->messageType) {
+            case Psrp::MessageType::SessionCapability:
+                m_context.maxEnvelopeSize = m_pool->maxEnvelopeSize();
+                break;
+            case Psrp::MessageType::PipelineOutput:
+                Q_EMIT pipelineOutput(event->pipelineId, std::get<Psrp::PipelineOutput>(payload).value);
+                break;
+            case Psrp::MessageType::ErrorRecord:
+            case Psrp::MessageType::WarningRecord:
+            case Psrp::MessageType::VerboseRecord:
+            case Psrp::MessageType::DebugRecord:
+            case Psrp::MessageType::InformationRecord:
+            case Psrp::MessageType::ProgressRecord:
+                Q_EMIT pipelineRecord(event->pipelineId, event->messageType, payload);
+                break;
+            case Psrp::MessageType::PipelineHostCall:
+                Q_EMIT hostCall(event->pipelineId, std::get<Psrp::PipelineHostCall>(payload));
+                break;
+            case Psrp::MessageType::RunspacePoolHostCall:
+                Q_EMIT hostCall(QUuid(), std::get<Psrp::RunspacePoolHostCall>(payload));
+                break;
+            case Psrp::MessageType::PipelineState:
+            case Psrp::MessageType::RunspacePoolState:
+            case Psrp::MessageType::EncryptedSessionKey:
+                break;
+            default:
+                Q_EMIT poolMessage(event->messageType, payload);
+                break;
+            }
+            break;
+        }
+        }
+    }
+    pump();
+}
+
+// Posts whatever the pool queued, in order, on the main channel: Command for a message that
+// starts a pipeline (MS-PSRP 3.1.5.3.3), Send on stdin / pr otherwise (3.1.5.3.5).
+void RunspacePoolClient::pump()
+{
+    if (m_phase != Phase::Open || !m_mainChannel)
+        return;
+    while (m_pool->hasDataToSend()) {
+        auto out = m_pool->dataToSend(maxSendPayload(m_context));
+        if (!out)
+            break;
+        const bool starts = out->firstMessageType == Psrp::MessageType::CreatePipeline
+                         || out->firstMessageType == Psrp::MessageType::GetCommandMetadata;
+        if (starts && !out->pipelineId.isNull()) {
+            sendPipelineCommand(out->pipelineId, out->data);
+            continue;
+        }
+        StreamData stream{out->stream, out->pipelineId.isNull() ? QString() : guidText(out->pipelineId), out->data};
+        post(m_mainChannel, Action::Send, out->pipelineId, buildSend(m_context, newId(), m_pool->id(), {stream}),
+             [](const TransportResponse &) {});
+    }
+}
+
+void RunspacePoolClient::sendPipelineCommand(const QUuid &pipelineId, QByteArray payload)
+{
+    post(m_mainChannel, Action::Command, pipelineId, buildCommand(m_context, newId(), m_pool->id(), pipelineId, payload),
+         [this, pipelineId](const TransportResponse &response) {
+             auto p = m_pipelines.value(pipelineId);
+             if (!p)
+                 return;
+             auto parsed = parseCommandResponse(response.body);
+             if (!parsed) {
+                 fail(protocolError(parsed.error(), pipelineId));
+                 return;
+             }
+             p->commandCreated = true;
+             if (p->stopRequested && !p->finalState)
+                 signalPipeline(pipelineId, SignalCode::CtrlC);
+             pipelineReceive(pipelineId);
+         });
+}
+
+void RunspacePoolClient::signalPipeline(const QUuid &pipelineId, SignalCode code)
+{
+    post(m_mainChannel, Action::Signal, pipelineId,
+         buildSignal(m_context, newId(), m_pool->id(), pipelineId, code), [](const TransportResponse &) {},
+         [this, pipelineId, code](const ClientError &e) {
+             if (e.kind == ClientErrorKind::ShellNotFound)
+                 return false;
+             // A command that already ended may be gone on the server: not an error. A refused
+             // crtl_c is reported; CancelTimeout then ends the pipeline.
+             if (code == SignalCode::CtrlC && m_pipelines.contains(pipelineId))
+                 Q_EMIT pipelineError(pipelineId, e);
+             return true;
+         });
+}
+
+// ---- pipelines -------------------------------------------------------------------------------
+
+Psrp::Result<QUuid> RunspacePoolClient::started(Psrp::Result<QUuid> id)
+{
+    if (!id)
+        return id;
+    auto p = std::make_shared<PipelineState>();
+    p->id = id.value();
+    m_pipelines.insert(p->id, p);
+    processEvents();
+    return id;
+}
+
+Psrp::Result<QUuid> RunspacePoolClient::invoke(const Psrp::CreatePipeline &request)
+{
+    if (m_phase != Phase::Open || m_pool->state() != Psrp::RunspacePoolState::Opened)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"the runspace pool is not open"_s);
+    return started(m_pool->createPipeline(request, newId()));
+}
+
+Psrp::Result<QUuid> RunspacePoolClient::invokeScript(const QString &script, const ScriptOptions &options)
+{
+    Psrp::CreatePipeline request;
+    request.noInput = options.noInput;
+    request.addToHistory = options.addToHistory;
+    request.powerShell.commands.append(Psrp::Command::script(script));
+    if (options.outString)
+        request.powerShell.commands.append(Psrp::Command::command(u"Out-String"_s).addParameter(u"Stream"_s, true));
+    return invoke(request);
+}
+
+Psrp::Result<QUuid> RunspacePoolClient::getCommandMetadata(const Psrp::GetCommandMetadata &request)
+{
+    if (m_phase != Phase::Open || m_pool->state() != Psrp::RunspacePoolState::Opened)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"the runspace pool is not open"_s);
+    return started(m_pool->getCommandMetadata(request, newId()));
+}
+
+Psrp::Result<void> RunspacePoolClient::sendInput(const QUuid &pipelineId, const Psrp::Value &value)
+{
+    auto r = m_pool->sendInput(pipelineId, value);
+    if (r)
+        pump();
+    return r;
+}
+
+Psrp::Result<void> RunspacePoolClient::endInput(const QUuid &pipelineId)
+{
+    auto r = m_pool->endInput(pipelineId);
+    if (r)
+        pump();
+    return r;
+}
+
+Psrp::Result<void> RunspacePoolClient::respondToHostCall(const QUuid &pipelineId, const Psrp::HostResponse &response)
+{
+    auto r = m_pool->hostResponse(pipelineId, response);
+    if (r)
+        pump();
+    return r;
+}
+
+Psrp::Result<void> RunspacePoolClient::exchangeKey(std::optional<Psrp::SessionKey> key)
+{
+    auto r = m_pool->exchangeKey(std::move(key));
+    if (r)
+        pump();
+    return r;
+}
+
+// MS-PSRP 3.1.5.3.9: Signal crtl_c; the server answers PIPELINE_STATE Stopped. Without it within
+// CancelTimeout the command is terminated and reported.
+Psrp::Result<void> RunspacePoolClient::stop(const QUuid &pipelineId)
+{
+    auto p = m_pipelines.value(pipelineId);
+    if (!p || p->finishedEmitted)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"no running pipeline "_s + pipelineId.toString());
+    if (p->stopRequested)
+        return {};
+    if (auto r = m_pool->stop(pipelineId); !r)
+        return r;
+    p->stopRequested = true;
+    processEvents();
+    if (p->commandCreated)
+        signalPipeline(pipelineId, SignalCode::CtrlC);
+    p->cancelTimer = new QTimer(this);
+    p->cancelTimer->setSingleShot(true);
+    connect(p->cancelTimer, &QTimer::timeout, this, [this, pipelineId] { onCancelTimeout(pipelineId); });
+    p->cancelTimer->start(int(std::clamp<qint64>(m_options.sessionOption.cancelTimeoutMs, 0, INT_MAX)));
+    return {};
+}
+
+void RunspacePoolClient::onCancelTimeout(const QUuid &pipelineId)
+{
+    auto p = m_pipelines.value(pipelineId);
+    if (!p || p->finishedEmitted)
+        return;
+    ClientError e = clientError(ClientErrorKind::CancelTimeout,
+                  u"the pipeline did not stop within %1 ms (CancelTimeout)"_s.arg(m_options.sessionOption.cancelTimeoutMs));
+    e.pipelineId = pipelineId;
+    Q_EMIT pipelineError(pipelineId, e);
+    if (p->receiveChannel)
+        p->receiveChannel->cancelAll();
+    p->receiving = false;
+    p->finalState = true;
+    p->commandDone = true;
+    finishPipeline(pipelineId, Psrp::PSInvocationState::Stopped, std::nullopt);
+}
+
+void RunspacePoolClient::finishPipeline(const QUuid &pipelineId, Psrp::PSInvocationState state,
+                                        std::optional<Psrp::ErrorRecord> error)
+{
+    auto p = m_pipelines.value(pipelineId);
+    if (!p || p->finishedEmitted)
+        return;
+    p->finishedEmitted = true;
+    if (p->cancelTimer)
+        p->cancelTimer->stop();
+    Q_EMIT pipelineFinished(pipelineId, state, error);
+    if (m_pipelines.contains(pipelineId))
+        maybeTerminate(pipelineId);
+}
+
+// Dossier 2.4: once the pipeline ended (PIPELINE_STATE final and CommandState Done), Signal
+// terminate closes the command on the server.
+void RunspacePoolClient::maybeTerminate(const QUuid &pipelineId)
+{
+    auto p = m_pipelines.value(pipelineId);
+    if (!p || p->terminateSent || !p->finalState || (!p->commandDone && p->receiving))
+        return;
+    if (!p->commandDone) {
+        pipelineReceive(pipelineId); // CommandState Done follows in the next response
+        if (p->receiving)
+            return;
+    }
+    p->terminateSent = true;
+    if (p->receiveChannel) {
+        // An idle channel keeps its authenticated connection for the next pipeline.
+        if (p->receiving || p->receiveChannel->pendingCount() > 0 || m_idleReceiveChannels.size() >= 2) {
+            p->receiveChannel->cancelAll();
+            p->receiveChannel->deleteLater();
+        } else {
+            m_idleReceiveChannels.append(p->receiveChannel);
+        }
+        p->receiveChannel = nullptr;
+    }
+    if (!p->commandCreated || m_phase != Phase::Open) {
+        m_pipelines.remove(pipelineId);
+        return;
+    }
+    post(m_mainChannel, Action::Signal, pipelineId,
+         buildSignal(m_context, newId(), m_pool->id(), pipelineId, SignalCode::Terminate),
+         [this, pipelineId](const TransportResponse &) { m_pipelines.remove(pipelineId); },
+         [this, pipelineId](const ClientError &e) {
+             m_pipelines.remove(pipelineId);
+             return e.kind != ClientErrorKind::ShellNotFound;
+         });
+}
+
+// ---- close and failure -----------------------------------------------------------------------
+
+// Dossier 2.4 "Close pool": terminate running commands, then Delete; RUNSPACEPOOL_STATE Closed
+// is not waited for.
+void RunspacePoolClient::close()
+{
+    if (m_phase == Phase::Closing)
+        return;
+    if (m_phase != Phase::Open) {
+        const bool wasCreating = m_phase == Phase::Creating;
+        m_phase = Phase::Done;
+        if (wasCreating)
+            resetSession();
+        if (m_openTimer)
+            m_openTimer->stop();
+        QTimer::singleShot(0, this, [this] { finishClose(); });
+        return;
+    }
+    m_phase = Phase::Closing;
+    (void)m_pool->close();
+    if (m_shellChannel)
+        m_shellChannel->cancelAll();
+    m_shellReceiving = false;
+    for (const auto &p : std::as_const(m_pipelines)) {
+        if (p->receiveChannel)
+            p->receiveChannel->cancelAll();
+        p->receiving = false;
+        if (p->cancelTimer)
+            p->cancelTimer->stop();
+        if (p->commandCreated && !p->terminateSent) {
+            p->terminateSent = true;
+            post(m_mainChannel, Action::Signal, p->id,
+                 buildSignal(m_context, newId(), m_pool->id(), p->id, SignalCode::Terminate),
+                 [](const TransportResponse &) {}, [](const ClientError &) { return true; });
+        }
+    }
+    post(m_mainChannel, Action::Delete, {}, buildDelete(m_context, newId(), m_pool->id()),
+         [this](const TransportResponse &) {
+             m_phase = Phase::Done;
+             finishClose();
+         },
+         [this](const ClientError &e) {
+             if (e.kind == ClientErrorKind::ShellNotFound) {
+                 m_phase = Phase::Done;
+                 finishClose();
+                 return true;
+             }
+             return false;
+         });
+    // Emit Closing now (the pool went Opened -> Closing).
+    while (auto event = m_pool->nextEvent())
+        if (event->kind == Psrp::Event::Kind::PoolStateChanged)
+            Q_EMIT stateChanged(event->poolState);
+}
+
+void RunspacePoolClient::finishClose()
+{
+    if (m_closedEmitted)
+        return;
+    m_closedEmitted = true;
+    m_phase = Phase::Done;
+    if (m_openTimer)
+        m_openTimer->stop();
+    for (const auto &p : std::as_const(m_pipelines))
+        if (p->cancelTimer)
+            p->cancelTimer->stop();
+    if (m_pool->state() != Psrp::RunspacePoolState::Closed && m_pool->state() != Psrp::RunspacePoolState::Broken
+        && m_pool->state() != Psrp::RunspacePoolState::BeforeOpen) {
+        if (m_pool->closed())
+            while (auto event = m_pool->nextEvent())
+                if (event->kind == Psrp::Event::Kind::PoolStateChanged)
+                    Q_EMIT stateChanged(event->poolState);
+    }
+    if (m_trace)
+        m_trace->close();
+    Q_EMIT closed();
+}
+
+void RunspacePoolClient::fail(ClientError error)
+{
+    if (m_failed || m_closedEmitted)
+        return;
+    m_failed = true;
+    m_phase = Phase::Done;
+    ++m_generation; // outstanding callbacks are ignored from here on
+    if (m_openTimer)
+        m_openTimer->stop();
+    if (m_shellChannel)
+        m_shellChannel->cancelAll();
+    if (m_mainChannel)
+        m_mainChannel->cancelAll();
+    for (const auto &p : std::as_const(m_pipelines)) {
+        if (p->receiveChannel)
+            p->receiveChannel->cancelAll();
+        if (p->cancelTimer)
+            p->cancelTimer->stop();
+    }
+    Q_EMIT failed(error);
+    QTimer::singleShot(0, this, [this] { finishClose(); });
+}
+
+} // namespace Wsman

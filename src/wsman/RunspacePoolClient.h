@@ -1,0 +1,234 @@
+#pragma once
+
+#include "psrp/Error.h"
+#include "psrp/HostMethod.h"
+#include "psrp/Message.h"
+#include "psrp/Payloads.h"
+#include "psrp/RunspacePool.h"
+#include "psrp/Value.h"
+#include "wsman/Authenticator.h"
+#include "wsman/Channel.h"
+#include "wsman/ConnectionInfo.h"
+#include "wsman/Envelope.h"
+#include "wsman/Fault.h"
+#include "wsman/SessionOption.h"
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QSslCertificate>
+#include <QString>
+#include <QUrl>
+#include <QUuid>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+class QTimer;
+
+namespace Wsman {
+
+class TraceWriter;
+
+// Why the client (or one of its pipelines) failed. Typed; `detail` is technical text, never a
+// secret. The CLI/GUI turn the kind (+ transport/fault) into a sentence.
+enum class ClientErrorKind {
+    Configuration,       // ConnectionInfo / SessionOption did not resolve (see configError)
+    Transport,           // HTTP / socket / TLS / authentication failure (see transport->kind)
+    Fault,               // a WSManFault (see fault: code, machine, message; Fault.h kind())
+    ShellNotFound,       // 0x8033805B: the server forgot the shell; the pool is Broken
+    Protocol,            // PSRP decoding / state machine error (see protocol)
+    PoolBroken,          // the server sent RUNSPACEPOOL_STATE Broken (see errorRecord)
+    RedirectNotAllowed,  // a 302 without -AllowRedirection + ConnectionUri (see transport->location)
+    TooManyRedirects,    // more than MaximumConnectionRedirectionCount redirects
+    OpenTimeout,         // the pool did not reach Opened within OpenTimeout
+    CancelTimeout,       // a stopped pipeline did not reach Stopped within CancelTimeout
+    DataSizeExceeded,    // MaximumReceivedDataSizePerCommand exceeded; the pipeline was stopped
+    ObjectSizeExceeded,  // a message outgrew MaximumReceivedObjectSize
+    Trace,               // the --trace file could not be created
+    InvalidState,        // a method called when the client / pipeline cannot do it
+};
+
+struct ClientError {
+    ClientErrorKind kind = ClientErrorKind::Protocol;
+    QString detail;
+    Action action = Action::Unknown;           // the WS-Management operation that failed, if any
+    QUuid pipelineId;                          // null: the pool
+    std::optional<TransportError> transport;   // Transport, RedirectNotAllowed, TooManyRedirects
+    std::optional<Fault> fault;                // Fault, ShellNotFound
+    std::optional<Psrp::Error> protocol;       // Protocol, ObjectSizeExceeded
+    std::optional<ConfigError> configError;    // Configuration
+    std::optional<Psrp::ErrorRecord> errorRecord; // PoolBroken: the server's reason
+};
+
+// Creates a fresh authenticator for each channel (shell channel, pipeline channel, and again
+// after a redirect). Called on the client's thread.
+using AuthenticatorFactory = std::function<std::unique_ptr<Authenticator>()>;
+
+// Source of every fresh id (RunspacePool / shell id, pipeline ids, MessageIDs, SessionId).
+// Tests inject recorded ids; default QUuid::createUuid.
+using IdGenerator = std::function<QUuid()>;
+
+// Everything a RunspacePoolClient needs. A plain value type; no password lives here (it is
+// captured by the authenticator factory, see basicAuthenticatorFactory).
+struct ClientOptions {
+    ConnectionInfo connection;
+    SessionOption sessionOption;
+    AuthenticatorFactory authenticatorFactory;
+    QString tracePath;                      // non-empty: --trace FILE (JSON Lines, mode 0600)
+    QList<QSslCertificate> extraCaCertificates; // trusted in addition to the system store
+    Psrp::HostInfo hostInfo = Psrp::HostInfo::noHost();
+    qint32 minRunspaces = 1;
+    qint32 maxRunspaces = 1;
+    IdGenerator idGenerator;                // empty: QUuid::createUuid
+};
+
+// A factory making BasicAuthenticators for `userName`; the password is held once (wiped on
+// destruction of the last factory copy).
+AuthenticatorFactory basicAuthenticatorFactory(QString userName, Secret password);
+
+// Options of invokeScript().
+struct ScriptOptions {
+    bool outString = true;  // append `Out-String -Stream` so output is formatted on the server
+    bool noInput = true;    // false: the pipeline takes input (sendInput / endInput)
+    bool addToHistory = false;
+};
+
+// The client driver of a PowerShell remoting session over WS-Management: runs a
+// Psrp::ClientRunspacePool over two Channels (the shell-level Receive loop on one, every other
+// request - Create, Command, Send, Signal, Delete - on a second, each running pipeline's Receive loop
+// on a third of its own, reused by later pipelines), builds and
+// parses envelopes, maps faults and transport errors to ClientError, follows redirects, enforces
+// OpenTimeout / CancelTimeout and the receive size limits, writes the trace. Fully asynchronous:
+// no waitFor*, no nested event loops; results arrive as signals (direct, on this thread).
+// Output is streamed as it arrives, never accumulated. Lives in one thread; owns its channels,
+// pool engine and trace writer.
+//
+// Lifecycle: open() -> opened() (or failed()); invoke...() -> pipelineOutput/Record/hostCall ...
+// -> pipelineFinished(); close() -> closed(). closed() is always the last signal, after a clean
+// close or after failed(). Destroying the client drops everything without signals (the shell is
+// left for the server to time out).
+class RunspacePoolClient : public QObject {
+    Q_OBJECT
+public:
+    explicit RunspacePoolClient(ClientOptions options, QObject *parent = nullptr);
+    ~RunspacePoolClient() override;
+
+    // Resolves the connection, creates the shell (Create with creationXml), starts the shell
+    // Receive loop. Errors (also configuration ones) arrive as failed() then closed().
+    void open();
+    // Deletes the shell (after stopping running pipelines' receive loops); closed() follows.
+    // Before open / after the end: closed() follows at once (queued).
+    void close();
+
+    // MS-PSRP 3.1.4.3: runs a pipeline (Command with CREATE_PIPELINE). Needs state Opened.
+    Psrp::Result<QUuid> invoke(const Psrp::CreatePipeline &request);
+    // One script command (+ `Out-String -Stream` with options.outString).
+    Psrp::Result<QUuid> invokeScript(const QString &script, const ScriptOptions &options = {});
+    // GET_COMMAND_METADATA, also sent with Command; replies arrive as pipelineOutput.
+    Psrp::Result<QUuid> getCommandMetadata(const Psrp::GetCommandMetadata &request);
+
+    // Pipeline input (stdin) for a pipeline created with noInput false.
+    Psrp::Result<void> sendInput(const QUuid &pipelineId, const Psrp::Value &value);
+    Psrp::Result<void> endInput(const QUuid &pipelineId);
+    // Signal crtl_c; waits at most CancelTimeout for Stopped, else terminates the command and
+    // reports pipelineError(CancelTimeout) + pipelineFinished(Stopped).
+    Psrp::Result<void> stop(const QUuid &pipelineId);
+    // Answers a hostCall (pipelineId null: the pool's) on stream "pr".
+    Psrp::Result<void> respondToHostCall(const QUuid &pipelineId, const Psrp::HostResponse &response);
+
+    // SecureString helpers of the pool (MS-PSRP 3.1.4.5 key exchange, then (de)cryption).
+    Psrp::Result<void> exchangeKey(std::optional<Psrp::SessionKey> key = std::nullopt);
+    bool canUseSecureString() const;
+    Psrp::Result<Psrp::SecureString> encryptSecureString(QStringView text) const;
+    Psrp::Result<QString> decryptSecureString(const Psrp::SecureString &value) const;
+
+    Psrp::RunspacePoolState state() const;
+    const Psrp::ClientRunspacePool &pool() const { return *m_pool; }
+    QUuid shellId() const;
+    QUuid sessionId() const { return m_sessionId; }
+    QUrl currentUrl() const { return m_url; } // after redirects
+    // The server's SESSION_CAPABILITY protocolversion, null until received.
+    QVersionNumber serverProtocolVersion() const;
+    qint64 maxEnvelopeSize() const { return m_context.maxEnvelopeSize; }
+    // HTTP requests (round trips) completed so far, both channels together.
+    quint64 requestCount() const { return m_requestCount; }
+    // Pipelines not yet finished.
+    QList<QUuid> activePipelines() const;
+
+Q_SIGNALS:
+    void opened();
+    void stateChanged(Psrp::RunspacePoolState state);
+    // pipelineId null: RUNSPACEPOOL_HOST_CALL. Answer with respondToHostCall unless call.isVoid().
+    void hostCall(const QUuid &pipelineId, const Psrp::HostCall &call);
+    void pipelineOutput(const QUuid &pipelineId, const Psrp::Value &value);
+    // ERROR_RECORD, WARNING/VERBOSE/DEBUG/INFORMATION_RECORD, PROGRESS_RECORD.
+    void pipelineRecord(const QUuid &pipelineId, Psrp::MessageType type, const Psrp::Payload &payload);
+    // A pipeline-level failure (DataSizeExceeded, CancelTimeout, a fault on its requests);
+    // pipelineFinished follows.
+    void pipelineError(const QUuid &pipelineId, const Wsman::ClientError &error);
+    // The final state (Completed, Stopped, Failed), with the server's reason if any.
+    void pipelineFinished(const QUuid &pipelineId, Psrp::PSInvocationState state,
+                          const std::optional<Psrp::ErrorRecord> &error);
+    // Other pool messages (RUNSPACE_AVAILABILITY, USER_EVENT, APPLICATION_PRIVATE_DATA, ...).
+    void poolMessage(Psrp::MessageType type, const Psrp::Payload &payload);
+    void sessionKeyReady();
+    void failed(const Wsman::ClientError &error);
+    void closed();
+
+private:
+    struct PipelineState;
+    enum class Phase { Idle, Creating, Open, Closing, Done };
+
+    void startSession();
+    void resetSession();
+    Channel *makeChannel();
+    void post(Channel *channel, Action action, const QUuid &pipelineId, QByteArray body,
+              std::function<void(const TransportResponse &)> onOk,
+              std::function<bool(const ClientError &)> onError = {});
+    ClientError errorFrom(const TransportError &error, Action action, const QUuid &pipelineId) const;
+    void onCreated(const TransportResponse &response);
+    void shellReceive();
+    void pipelineReceive(const QUuid &pipelineId);
+    void handleReceive(const QUuid &pipelineId, const ReceiveResponse &parsed);
+    void feed(const QUuid &pipelineId, const QByteArray &data);
+    void processEvents();
+    void pump();
+    void sendPipelineCommand(const QUuid &pipelineId, QByteArray payload);
+    void signalPipeline(const QUuid &pipelineId, SignalCode code);
+    void onCancelTimeout(const QUuid &pipelineId);
+    void finishPipeline(const QUuid &pipelineId, Psrp::PSInvocationState state,
+                        std::optional<Psrp::ErrorRecord> error);
+    void maybeTerminate(const QUuid &pipelineId);
+    void fail(ClientError error);
+    void finishClose();
+    void handleRedirect(const TransportError &error, Action action);
+    QUuid newId();
+    Psrp::Result<QUuid> started(Psrp::Result<QUuid> id);
+
+    ClientOptions m_options;
+    IdGenerator m_ids;
+    QUuid m_sessionId;
+    QUrl m_url;
+    ChannelSettings m_channelSettings;
+    RequestContext m_context;
+    std::unique_ptr<Psrp::ClientRunspacePool> m_pool;
+    Channel *m_shellChannel = nullptr;  // shell Receive loop
+    Channel *m_mainChannel = nullptr;   // everything else
+    QList<Channel *> m_idleReceiveChannels; // pipeline Receive channels kept for reuse
+    std::unique_ptr<TraceWriter> m_trace;
+    QTimer *m_openTimer = nullptr;
+    QHash<QUuid, std::shared_ptr<PipelineState>> m_pipelines;
+    Phase m_phase = Phase::Idle;
+    int m_redirects = 0;
+    bool m_sending = false;
+    bool m_shellReceiving = false;
+    int m_shellRetries = 0;
+    bool m_failed = false;
+    bool m_closedEmitted = false;
+    quint64 m_requestCount = 0;
+    quint64 m_generation = 0; // bumped on a redirect so stale callbacks are ignored
+};
+
+} // namespace Wsman
