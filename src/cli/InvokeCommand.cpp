@@ -106,6 +106,17 @@ QString valueText(const Psrp::Value &value)
     return {};
 }
 
+// The text of an information record's MessageData: a HostInformationMessage's Message (with
+// NoNewLine honoured by the caller's newline), else the value as text.
+QString informationText(const Psrp::Value &data)
+{
+    if (const Psrp::PsObject *o = data.object()) {
+        if (const Psrp::Value *message = o->property(u"Message"))
+            return valueText(*message);
+    }
+    return valueText(data);
+}
+
 bool hasTag(const Psrp::InformationRecord &record, QStringView tag)
 {
     for (const QString &t : record.tags)
@@ -251,9 +262,11 @@ private:
         } else if (const auto *d = std::get_if<Psrp::DebugRecord>(&payload)) {
             writeErr(u"DEBUG: "_s + d->message + u'\n');
         } else if (const auto *i = std::get_if<Psrp::InformationRecord>(&payload)) {
-            // Write-Host's record (tag PSHOST) was already shown through the host's WriteLine.
-            if (!hasTag(*i, u"PSHOST"))
-                writeOut(valueText(i->messageData) + u'\n');
+            // Write-Host (PowerShell 5+) writes a HostInformationMessage tagged PSHOST; a server
+            // that already showed it through host Write calls tags it FORWARDED as well, and
+            // those are not printed twice.
+            if (!hasTag(*i, u"FORWARDED"))
+                writeOut(informationText(i->messageData) + u'\n');
         }
     }
 

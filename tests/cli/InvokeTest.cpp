@@ -560,6 +560,16 @@ TEST_F(InvokeEndToEnd, OutputGoesToStdoutAndExitsZero)
     EXPECT_EQ(r.err, QString());
 }
 
+TEST_F(InvokeEndToEnd, WriteHostIsShownOnStdout)
+{
+    // The simulator sends Write-Host as PowerShell 5+ does: an INFORMATION_RECORD tagged PSHOST
+    // carrying a HostInformationMessage, not a host call.
+    const CliRun r = runCli(httpArgs(u"Write-Host greetings"_s), password());
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_EQ(r.out, u"greetings\n"_s);
+    EXPECT_EQ(r.err, QString());
+}
+
 TEST_F(InvokeEndToEnd, ScriptFromStdinAfterThePasswordLine)
 {
     QStringList args = httpArgs({});
