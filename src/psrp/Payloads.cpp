@@ -125,6 +125,31 @@ Result<std::optional<ErrorRecord>> readOptionalError(const PsObject &o, QStringV
     return std::optional<ErrorRecord>(*r);
 }
 
+// RUNSPACEPOOL_STATE and PIPELINE_STATE (MS-PSRP 2.2.2.9, 2.2.2.21): the state as an I32 member
+// plus an optional ExceptionAsErrorRecord.
+template <typename Info, typename State>
+Result<Info> readStateInfo(const Value &value, QStringView what, QStringView member, int maxState)
+{
+    auto o = Objects::requireObject(value, what);
+    if (!o)
+        return o.error();
+    auto state = readEnum<State>(**o, member, what, 0, maxState);
+    if (!state)
+        return state.error();
+    auto error = readOptionalError(**o, what);
+    if (!error)
+        return error.error();
+    return Info{*state, *error};
+}
+
+Value stateInfoValue(const QString &member, qint32 state, const std::optional<ErrorRecord> &error)
+{
+    QList<Property> props{{member, state}};
+    if (error)
+        props.append({u"ExceptionAsErrorRecord"_s, error->toValue()});
+    return Objects::msObject(std::move(props));
+}
+
 Value optionalString(const std::optional<QString> &s)
 {
     return s ? Value(*s) : Value();
@@ -716,25 +741,13 @@ Value ErrorRecord::toValue() const
 
 Result<RunspacePoolStateInfo> RunspacePoolStateInfo::fromValue(const Value &value)
 {
-    const QStringView what = u"RUNSPACEPOOL_STATE";
-    auto o = Objects::requireObject(value, what);
-    if (!o)
-        return o.error();
-    auto state = readEnum<RunspacePoolState>(**o, u"RunspaceState", what, 0, 9);
-    if (!state)
-        return state.error();
-    auto error = readOptionalError(**o, what);
-    if (!error)
-        return error.error();
-    return RunspacePoolStateInfo{*state, *error};
+    return readStateInfo<RunspacePoolStateInfo, RunspacePoolState>(value, u"RUNSPACEPOOL_STATE",
+                                                                   u"RunspaceState", 9);
 }
 
 Value RunspacePoolStateInfo::toValue() const
 {
-    QList<Property> props{{u"RunspaceState"_s, qint32(state)}};
-    if (error)
-        props.append({u"ExceptionAsErrorRecord"_s, error->toValue()});
-    return Objects::msObject(std::move(props));
+    return stateInfoValue(u"RunspaceState"_s, qint32(state), error);
 }
 
 // ---- CREATE_PIPELINE -----------------------------------------------------------------------
@@ -1140,25 +1153,13 @@ Value RunspacePoolInitData::toValue() const
 
 Result<PipelineStateInfo> PipelineStateInfo::fromValue(const Value &value)
 {
-    const QStringView what = u"PIPELINE_STATE";
-    auto o = Objects::requireObject(value, what);
-    if (!o)
-        return o.error();
-    auto state = readEnum<PSInvocationState>(**o, u"PipelineState", what, 0, 6);
-    if (!state)
-        return state.error();
-    auto error = readOptionalError(**o, what);
-    if (!error)
-        return error.error();
-    return PipelineStateInfo{*state, *error};
+    return readStateInfo<PipelineStateInfo, PSInvocationState>(value, u"PIPELINE_STATE",
+                                                               u"PipelineState", 6);
 }
 
 Value PipelineStateInfo::toValue() const
 {
-    QList<Property> props{{u"PipelineState"_s, qint32(state)}};
-    if (error)
-        props.append({u"ExceptionAsErrorRecord"_s, error->toValue()});
-    return Objects::msObject(std::move(props));
+    return stateInfoValue(u"PipelineState"_s, qint32(state), error);
 }
 
 Result<InformationalRecord> InformationalRecord::fromValue(const Value &value)
