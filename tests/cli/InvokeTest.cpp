@@ -605,9 +605,8 @@ TEST_F(InvokeEndToEnd, WrittenErrorsExitOne)
     const CliRun r = runCli(httpArgs(u"Write-Error oops"_s), password());
     EXPECT_EQ(r.exitCode, int(ExitCode::Failed)) << r.err.toStdString();
     EXPECT_TRUE(r.err.contains(u"oops"_s)) << r.err.toStdString();
-    // The simulator's record carries no ErrorCategory_Activity, so ConciseView falls back to
-    // "Error"; real PowerShell's says "Write-Error" (InvokeEndToEndPwsh below).
-    EXPECT_EQ(r.err, u"Error: oops\n"_s);
+    // The simulator's record names the cmdlet in ErrorCategory_Activity, as PowerShell's does.
+    EXPECT_EQ(r.err, u"Write-Error: oops\n"_s);
 }
 
 TEST_F(InvokeEndToEnd, ThrowExitsOne)

@@ -426,8 +426,11 @@ void SimulatorEngine::resume(Run &run)
         } else if (n == u"write-host") {
             writeHost(run, arg);
         } else if (n == u"write-error") {
-            (void)m_pool.writeError(run.id, ErrorRecord::make(arg, u"Microsoft.PowerShell.Commands.WriteErrorException"_s, 0,
-                                                            u"Microsoft.PowerShell.Commands.WriteErrorException"_s));
+            // As PowerShell writes it: FullyQualifiedErrorId and category activity name the cmdlet.
+            ErrorRecord e = ErrorRecord::make(arg, u"Microsoft.PowerShell.Commands.WriteErrorException"_s, 0,
+                                              u"Microsoft.PowerShell.Commands.WriteErrorException"_s);
+            e.categoryActivity = u"Write-Error"_s;
+            (void)m_pool.writeError(run.id, e);
         } else if (n == u"write-warning") {
             WarningRecord r;
             r.message = arg;
