@@ -1,6 +1,8 @@
 #include "LoopbackServer.h"
 
 #include "ReplayEngine.h"
+
+#include <QPointer>
 #include "ShellEngine.h"
 #include "SimulatorEngine.h"
 #include "PwshEngine.h"
@@ -345,6 +347,15 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
         const auto reply = m_replay->answer(request);
         if (reply.dropConnection) {
             socket->abort();
+            return;
+        }
+        if (reply.holdReceive) {
+            const qint64 timeout = qBound<qint64>(0, request.operationTimeoutMs.value_or(60000), m_config.maxOperationTimeoutMs);
+            QTimer::singleShot(static_cast<int>(timeout), this, [this, socket = QPointer<QTcpSocket>(socket), request] {
+                if (socket && m_connections.contains(socket.data()))
+                    sendFault(socket.data(), request, FaultCodes::OperationTimedOut, u"w:TimedOut"_s,
+                              u"The WS-Management service cannot complete the operation within the time specified in OperationTimeout."_s);
+            });
             return;
         }
         sendSoap(socket, reply.body, reply.status);

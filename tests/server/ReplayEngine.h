@@ -42,6 +42,10 @@ public:
         int status = 200;
         QByteArray body;
         bool dropConnection = false;
+        // A Receive the recording has no answer for: a client may keep a pool-level Receive
+        // outstanding that the recording client never sent. The server holds it for the
+        // OperationTimeout and answers 0x80338029, as a real server with nothing to send does.
+        bool holdReceive = false;
     };
     Reply answer(const Wsman::ServerRequest &request);
 

@@ -730,6 +730,35 @@ TEST(ClientReplay, OpensAndClosesAgainstARecordedWindowsServer)
     EXPECT_EQ(s.client->serverProtocolVersion(), QVersionNumber(2, 3));
 }
 
+TEST(ClientReplay, RunsAPipelineWithInputAgainstARecordedWindowsServer)
+{
+    // test_psrp_with_input.yml: `$input` fed 1, 2, a hashtable and an array. The driver keeps a
+    // pool-level Receive outstanding that pypsrp never sent; the replay engine holds it and
+    // answers 0x80338029 as a real server with nothing to send does.
+    PSREMOTE_REQUIRE_SHARED();
+    ServerConfig config;
+    config.engine = EngineKind::Replay;
+    config.replayFile = TestSupport::windowsTranscriptsDir() + u"/test_psrp_with_input.yml"_s;
+    config.maxOperationTimeoutMs = 200;
+    auto server = startServer(config);
+    ASSERT_TRUE(server);
+    Session s(optionsFor(server->url()));
+    ASSERT_TRUE(s.open());
+    auto id = s.client->invokeScript(u"begin {} process { $_ } end {}"_s, ScriptOptions{false, false, false});
+    ASSERT_TRUE(id.ok()) << id.error().detail.toStdString();
+    ASSERT_TRUE(s.client->sendInput(*id, Psrp::Value(u"1"_s)).ok());
+    ASSERT_TRUE(s.client->sendInput(*id, Psrp::Value(qint32(2))).ok());
+    ASSERT_TRUE(s.client->endInput(*id).ok());
+    ASSERT_TRUE(runUntil([&] { return s.finished.contains(*id) || s.closed; }));
+    ASSERT_TRUE(s.finished.contains(*id)) << (s.failures.isEmpty() ? "" : s.failures.first().detail.toStdString());
+    EXPECT_EQ(s.finished.value(*id).state, PSInvocationState::Completed);
+    // The recorded server output, rewritten to this client's pool and pipeline.
+    ASSERT_EQ(s.output.size(), 4);
+    EXPECT_EQ(s.output[0].toString(), u"1"_s);
+    EXPECT_EQ(s.output[1].toInteger(), 2);
+    EXPECT_TRUE(s.pipelineErrors.isEmpty()) << s.pipelineErrors.first().detail.toStdString();
+}
+
 // ---- trace ---------------------------------------------------------------------------------
 
 TEST_F(ClientIntegration, WritesADecodableTraceWithMode0600)
