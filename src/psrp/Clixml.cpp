@@ -577,6 +577,25 @@ private:
     }
     bool failXml(const char *what) { return fail(ErrorCode::InvalidXml, QString::fromLatin1(what)); }
 
+    // Where an element holds only child elements: skips white space, comments and PIs, and says
+    // whether a child start tag or the element's own end tag comes next. Text and the end of
+    // input are errors (`endOfInput` names the element for the message).
+    enum class Next { Child, End, Failed };
+    Next nextChild(const char *endOfInput)
+    {
+        if (!skipMisc())
+            return Next::Failed;
+        if (m_p >= m_end) {
+            failXml(endOfInput);
+            return Next::Failed;
+        }
+        if (*m_p != '<') {
+            failXml("text where an element was expected");
+            return Next::Failed;
+        }
+        return m_end - m_p >= 2 && m_p[1] == '/' ? Next::End : Next::Child;
+    }
+
     bool at(const char *literal) const
     {
         const size_t n = std::strlen(literal);
@@ -1296,13 +1315,10 @@ bool Reader::parseTypeNames(const StartTag &tag, QStringList &out)
     StartTag child;
     QString text;
     while (true) {
-        if (!skipMisc())
+        const Next next = nextChild("unexpected end of input in <TN>");
+        if (next == Next::Failed)
             return false;
-        if (m_p >= m_end)
-            return failXml("unexpected end of input in <TN>");
-        if (*m_p != '<')
-            return failXml("text where an element was expected");
-        if (m_end - m_p >= 2 && m_p[1] == '/')
+        if (next == Next::End)
             return readEndTag(tag.name);
         if (!readStartTag(child))
             return false;
@@ -1320,13 +1336,10 @@ bool Reader::parseItems(const StartTag &tag, int depth, QList<Value> &out)
         return true;
     StartTag child;
     while (true) {
-        if (!skipMisc())
+        const Next next = nextChild("unexpected end of input in a container");
+        if (next == Next::Failed)
             return false;
-        if (m_p >= m_end)
-            return failXml("unexpected end of input in a container");
-        if (*m_p != '<')
-            return failXml("text where an element was expected");
-        if (m_end - m_p >= 2 && m_p[1] == '/')
+        if (next == Next::End)
             return readEndTag(tag.name);
         if (!readStartTag(child))
             return false;
@@ -1345,13 +1358,10 @@ bool Reader::parseEntries(const StartTag &tag, int depth, QList<DictionaryEntry>
     StartTag child;
     QString name;
     while (true) {
-        if (!skipMisc())
+        const Next next = nextChild("unexpected end of input in <DCT>");
+        if (next == Next::Failed)
             return false;
-        if (m_p >= m_end)
-            return failXml("unexpected end of input in <DCT>");
-        if (*m_p != '<')
-            return failXml("text where an element was expected");
-        if (m_end - m_p >= 2 && m_p[1] == '/')
+        if (next == Next::End)
             return readEndTag(tag.name);
         if (!readStartTag(en))
             return false;
@@ -1362,13 +1372,10 @@ bool Reader::parseEntries(const StartTag &tag, int depth, QList<DictionaryEntry>
         bool haveKey = false;
         bool haveValue = false;
         while (!en.empty) {
-            if (!skipMisc())
+            const Next inEntry = nextChild("unexpected end of input in <En>");
+            if (inEntry == Next::Failed)
                 return false;
-            if (m_p >= m_end)
-                return failXml("unexpected end of input in <En>");
-            if (*m_p != '<')
-                return failXml("text where an element was expected");
-            if (m_end - m_p >= 2 && m_p[1] == '/') {
+            if (inEntry == Next::End) {
                 if (!readEndTag(en.name))
                     return false;
                 break;
@@ -1402,13 +1409,10 @@ bool Reader::parseProperties(const StartTag &tag, int depth, QList<Property> &ou
     StartTag child;
     QString name;
     while (true) {
-        if (!skipMisc())
+        const Next next = nextChild("unexpected end of input in a property set");
+        if (next == Next::Failed)
             return false;
-        if (m_p >= m_end)
-            return failXml("unexpected end of input in a property set");
-        if (*m_p != '<')
-            return failXml("text where an element was expected");
-        if (m_end - m_p >= 2 && m_p[1] == '/')
+        if (next == Next::End)
             return readEndTag(tag.name);
         if (!readStartTag(child))
             return false;
@@ -1450,13 +1454,10 @@ bool Reader::parseObject(const StartTag &tag, int depth, Value &out)
     };
     StartTag child;
     while (!tag.empty) {
-        if (!skipMisc())
+        const Next next = nextChild("unexpected end of input in <Obj>");
+        if (next == Next::Failed)
             return false;
-        if (m_p >= m_end)
-            return failXml("unexpected end of input in <Obj>");
-        if (*m_p != '<')
-            return failXml("text where an element was expected");
-        if (m_end - m_p >= 2 && m_p[1] == '/') {
+        if (next == Next::End) {
             if (!readEndTag(tag.name))
                 return false;
             break;
