@@ -49,6 +49,23 @@ Value fieldBag(QList<Property> fields)
     return Objects::msObject(std::move(fields));
 }
 
+// Reads a struct sent as a bag of Int32 fields (Coordinates, Size, Rectangle: MS-PSRP 2.2.3.1,
+// 2.2.3.2, 2.2.3.3) into the given members, in order; the first missing or mistyped field fails.
+Result<void> readInt32Fields(const Value &value, QStringView what,
+                             std::initializer_list<std::pair<QStringView, qint32 *>> fields)
+{
+    auto o = Objects::requireObject(value, what);
+    if (!o)
+        return o.error();
+    for (const auto &[name, target] : fields) {
+        auto v = Objects::requireInt32(**o, name, what);
+        if (!v)
+            return v.error();
+        *target = *v;
+    }
+    return {};
+}
+
 Result<QString> stringParam(const HostCall &call, qsizetype i)
 {
     const Value *v = call.parameter(i);
@@ -243,16 +260,10 @@ Value HostResponse::toValue() const
 
 Result<Coordinates> Coordinates::fromValue(const Value &value)
 {
-    auto o = Objects::requireObject(value, u"Coordinates");
-    if (!o)
-        return o.error();
-    auto x = Objects::requireInt32(**o, u"x", u"Coordinates");
-    auto y = Objects::requireInt32(**o, u"y", u"Coordinates");
-    if (!x)
-        return x.error();
-    if (!y)
-        return y.error();
-    return Coordinates{*x, *y};
+    Coordinates c;
+    if (Result<void> r = readInt32Fields(value, u"Coordinates", {{u"x", &c.x}, {u"y", &c.y}}); !r)
+        return r.error();
+    return c;
 }
 
 Value Coordinates::toValue() const
@@ -262,16 +273,10 @@ Value Coordinates::toValue() const
 
 Result<Size> Size::fromValue(const Value &value)
 {
-    auto o = Objects::requireObject(value, u"Size");
-    if (!o)
-        return o.error();
-    auto w = Objects::requireInt32(**o, u"width", u"Size");
-    auto h = Objects::requireInt32(**o, u"height", u"Size");
-    if (!w)
-        return w.error();
-    if (!h)
-        return h.error();
-    return Size{*w, *h};
+    Size size;
+    if (Result<void> r = readInt32Fields(value, u"Size", {{u"width", &size.width}, {u"height", &size.height}}); !r)
+        return r.error();
+    return size;
 }
 
 Value Size::toValue() const
@@ -281,18 +286,11 @@ Value Size::toValue() const
 
 Result<Rectangle> Rectangle::fromValue(const Value &value)
 {
-    auto o = Objects::requireObject(value, u"Rectangle");
-    if (!o)
-        return o.error();
     Rectangle r;
-    const std::pair<QStringView, qint32 *> fields[] = {
-        {u"left", &r.left}, {u"top", &r.top}, {u"right", &r.right}, {u"bottom", &r.bottom}};
-    for (const auto &[name, target] : fields) {
-        auto v = Objects::requireInt32(**o, name, u"Rectangle");
-        if (!v)
-            return v.error();
-        *target = *v;
-    }
+    if (Result<void> read = readInt32Fields(value, u"Rectangle",
+                                            {{u"left", &r.left}, {u"top", &r.top}, {u"right", &r.right}, {u"bottom", &r.bottom}});
+        !read)
+        return read.error();
     return r;
 }
 
