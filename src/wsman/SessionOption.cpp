@@ -85,6 +85,41 @@ Setter boolSetter(bool SessionOption::*field)
     };
 }
 
+// An enum-valued option: one of `names` (case-insensitive); the error lists them in order.
+template <typename E, std::size_t N>
+Setter enumSetter(E SessionOption::*field, const std::array<std::pair<QStringView, E>, N> &names)
+{
+    QStringList choices;
+    for (const auto &entry : names)
+        choices.append(entry.first.toString());
+    const QString expected = u"one of "_s + choices.join(u", "_s);
+    return [field, names, expected](SessionOption &o, QStringView name, QStringView value) -> std::optional<ConfigError> {
+        const auto e = parseEnum(value, names);
+        if (!e)
+            return badValue(name, value, expected);
+        o.*field = *e;
+        return std::nullopt;
+    };
+}
+
+constexpr std::array<std::pair<QStringView, ProxyAccessType>, 5> ProxyAccessTypeNames{{
+    {u"None", ProxyAccessType::None},
+    {u"IEConfig", ProxyAccessType::IEConfig},
+    {u"WinHttpConfig", ProxyAccessType::WinHttpConfig},
+    {u"AutoDetect", ProxyAccessType::AutoDetect},
+    {u"NoProxyServer", ProxyAccessType::NoProxyServer},
+}};
+constexpr std::array<std::pair<QStringView, ProxyAuthentication>, 3> ProxyAuthenticationNames{{
+    {u"Basic", ProxyAuthentication::Basic},
+    {u"Digest", ProxyAuthentication::Digest},
+    {u"Negotiate", ProxyAuthentication::Negotiate},
+}};
+constexpr std::array<std::pair<QStringView, OutputBufferingMode>, 3> OutputBufferingModeNames{{
+    {u"None", OutputBufferingMode::None},
+    {u"Block", OutputBufferingMode::Block},
+    {u"Drop", OutputBufferingMode::Drop},
+}};
+
 Setter timeoutSetter(qint64 SessionOption::*field, qint64 minimum)
 {
     return [field, minimum](SessionOption &o, QStringView name, QStringView value) -> std::optional<ConfigError> {
@@ -143,34 +178,8 @@ const std::vector<OptionEntry> &optionTable()
         {u"MaximumConnectionRedirectionCount", countSetter(&SessionOption::maximumConnectionRedirectionCount, -1)},
         {u"NoCompression", boolSetter(&SessionOption::noCompression)},
         {u"NoMachineProfile", boolSetter(&SessionOption::noMachineProfile)},
-        {u"ProxyAccessType",
-         [](SessionOption &o, QStringView name, QStringView value) -> std::optional<ConfigError> {
-             static constexpr std::array<std::pair<QStringView, ProxyAccessType>, 5> names{{
-                 {u"None", ProxyAccessType::None},
-                 {u"IEConfig", ProxyAccessType::IEConfig},
-                 {u"WinHttpConfig", ProxyAccessType::WinHttpConfig},
-                 {u"AutoDetect", ProxyAccessType::AutoDetect},
-                 {u"NoProxyServer", ProxyAccessType::NoProxyServer},
-             }};
-             const auto e = parseEnum(value, names);
-             if (!e)
-                 return badValue(name, value, u"one of None, IEConfig, WinHttpConfig, AutoDetect, NoProxyServer");
-             o.proxyAccessType = *e;
-             return std::nullopt;
-         }},
-        {u"ProxyAuthentication",
-         [](SessionOption &o, QStringView name, QStringView value) -> std::optional<ConfigError> {
-             static constexpr std::array<std::pair<QStringView, ProxyAuthentication>, 3> names{{
-                 {u"Basic", ProxyAuthentication::Basic},
-                 {u"Digest", ProxyAuthentication::Digest},
-                 {u"Negotiate", ProxyAuthentication::Negotiate},
-             }};
-             const auto e = parseEnum(value, names);
-             if (!e)
-                 return badValue(name, value, u"one of Basic, Digest, Negotiate");
-             o.proxyAuthentication = *e;
-             return std::nullopt;
-         }},
+        {u"ProxyAccessType", enumSetter(&SessionOption::proxyAccessType, ProxyAccessTypeNames)},
+        {u"ProxyAuthentication", enumSetter(&SessionOption::proxyAuthentication, ProxyAuthenticationNames)},
         {u"ProxyCredential",
          [](SessionOption &o, QStringView, QStringView value) -> std::optional<ConfigError> {
              o.proxyCredentialUserName = value.toString();
@@ -194,19 +203,7 @@ const std::vector<OptionEntry> &optionTable()
         {u"NoEncryption", boolSetter(&SessionOption::noEncryption)},
         {u"UseUTF16", boolSetter(&SessionOption::useUtf16)},
         {u"IncludePortInSPN", boolSetter(&SessionOption::includePortInSpn)},
-        {u"OutputBufferingMode",
-         [](SessionOption &o, QStringView name, QStringView value) -> std::optional<ConfigError> {
-             static constexpr std::array<std::pair<QStringView, OutputBufferingMode>, 3> names{{
-                 {u"None", OutputBufferingMode::None},
-                 {u"Block", OutputBufferingMode::Block},
-                 {u"Drop", OutputBufferingMode::Drop},
-             }};
-             const auto e = parseEnum(value, names);
-             if (!e)
-                 return badValue(name, value, u"one of None, Block, Drop");
-             o.outputBufferingMode = *e;
-             return std::nullopt;
-         }},
+        {u"OutputBufferingMode", enumSetter(&SessionOption::outputBufferingMode, OutputBufferingModeNames)},
         {u"MaxConnectionRetryCount", countSetter(&SessionOption::maxConnectionRetryCount, 0)},
         {u"Culture", cultureSetter(&SessionOption::culture)},
         {u"UICulture", cultureSetter(&SessionOption::uiCulture)},
