@@ -2,6 +2,7 @@
 # include headers of the layers or Qt modules it must not link. Run as `cmake -P` by CTest.
 set(rules
     "psrp|QtNetwork|QtWidgets|qtkeychain|QNetwork|QTcpSocket|QTimer|QThread|wsman/|auth/|session/|gui/"
+    "auth|QtNetwork|QtWidgets|qtkeychain|QNetwork|QTcpSocket|QTimer|QThread|psrp/|wsman/|session/|gui/"
     "wsman|QtWidgets|qtkeychain|QWidget|session/|gui/"
     "cli|QtWidgets|QWidget|gui/")
 set(violations "")

@@ -1,0 +1,3 @@
+#include "auth/Ntlm.h"
+
+#include <gtest/gtest.h>
