@@ -4,6 +4,8 @@
 #include <QXmlStreamReader>
 #include <QXmlStreamWriter>
 
+#include <array>
+#include <cstring>
 #include <functional>
 
 using namespace Qt::Literals::StringLiterals;
@@ -742,16 +744,154 @@ Psrp::Result<CommandResponse> parseCommandResponse(QByteArrayView body)
     return out;
 }
 
+namespace {
+
+// Base64 runs at least this long are cut out of a ReceiveResponse before the XML parse.
+constexpr qsizetype MinCutRun = 256;
+
+// 0..63 for the base64 alphabet (RFC 4648 section 4), 64 for '=', 255 for anything else.
+constexpr std::array<quint8, 256> base64Table()
+{
+    std::array<quint8, 256> table{};
+    for (auto &entry : table)
+        entry = 255;
+    constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i)
+        table[quint8(alphabet[i])] = quint8(i);
+    table[quint8('=')] = 64;
+    return table;
+}
+constexpr std::array<quint8, 256> Base64Table = base64Table();
+
+// The length of the run of base64 alphabet characters (and '=') starting at `text`.
+qsizetype base64RunLength(const char *text, qsizetype size)
+{
+    qsizetype n = 0;
+    while (n < size && Base64Table[quint8(text[n])] != 255)
+        ++n;
+    return n;
+}
+
+// Strict base64 (RFC 4648 section 4, padded, no whitespace): nullopt on anything else, as
+// QByteArray::fromBase64Encoding with AbortOnBase64DecodingErrors would refuse it. Four
+// characters per step through one table: the ReceiveResponse fast path spends most of its time
+// here.
+std::optional<QByteArray> decodeStrictBase64(QByteArrayView text)
+{
+    const qsizetype size = text.size();
+    if (size % 4 != 0)
+        return std::nullopt;
+    if (size == 0)
+        return QByteArray();
+    const auto *in = reinterpret_cast<const quint8 *>(text.data());
+    const int padding = (in[size - 1] == '=') + (in[size - 2] == '=');
+    QByteArray out(size / 4 * 3 - padding, Qt::Uninitialized);
+    auto *o = reinterpret_cast<quint8 *>(out.data());
+    const qsizetype full = padding ? size - 4 : size;
+    for (qsizetype i = 0; i < full; i += 4) {
+        const quint32 a = Base64Table[in[i]], b = Base64Table[in[i + 1]], c = Base64Table[in[i + 2]],
+                      d = Base64Table[in[i + 3]];
+        if ((a | b | c | d) & 0xC0) // 64 ('=') or 255 (not base64) inside the data
+            return std::nullopt;
+        const quint32 v = (a << 18) | (b << 12) | (c << 6) | d;
+        *o++ = quint8(v >> 16);
+        *o++ = quint8(v >> 8);
+        *o++ = quint8(v);
+    }
+    if (padding) {
+        const qsizetype i = size - 4;
+        const quint32 a = Base64Table[in[i]], b = Base64Table[in[i + 1]];
+        const quint32 c = padding == 2 ? 0 : Base64Table[in[i + 2]];
+        if ((a | b | c) & 0xC0)
+            return std::nullopt;
+        const quint32 v = (a << 18) | (b << 12) | (c << 6);
+        *o++ = quint8(v >> 16);
+        if (padding == 1)
+            *o++ = quint8(v >> 8);
+    }
+    return out;
+}
+
+// A ReceiveResponse with its long base64 texts cut out: `skeleton` is the envelope with each
+// run replaced by the marker "*<index>*", `runs` views into the original body. Only built when
+// the body is UTF-8 and contains no '*' at all, so a marker can only stand where a whole text
+// run of base64 characters stood, between a '>' and the next '<'.
+struct CutEnvelope {
+    QByteArray skeleton;
+    QList<QByteArrayView> runs;
+};
+
+std::optional<CutEnvelope> cutBase64Runs(QByteArrayView body)
+{
+    if (body.startsWith("\xEF\xBB\xBF"))
+        body = body.sliced(3);
+    if (body.size() < 2 || body[0] == 0 || body[1] == 0 || body.startsWith("\xFF\xFE") || body.startsWith("\xFE\xFF"))
+        return std::nullopt; // UTF-16: the general parser handles it
+    if (std::memchr(body.data(), '*', size_t(body.size())))
+        return std::nullopt;
+    CutEnvelope cut;
+    cut.skeleton.reserve(4096);
+    const char *data = body.data();
+    const qsizetype size = body.size();
+    qsizetype copied = 0;
+    qsizetype at = 0;
+    while (at < size) {
+        const void *gt = std::memchr(data + at, '>', size_t(size - at));
+        if (!gt)
+            break;
+        const qsizetype textStart = static_cast<const char *>(gt) - data + 1;
+        const qsizetype run = base64RunLength(data + textStart, size - textStart);
+        if (run >= MinCutRun && textStart + run < size && data[textStart + run] == '<') {
+            cut.skeleton.append(data + copied, textStart - copied);
+            cut.skeleton.append('*').append(QByteArray::number(cut.runs.size())).append('*');
+            cut.runs.append(body.sliced(textStart, run));
+            copied = textStart + run;
+        }
+        at = textStart + run;
+    }
+    if (cut.runs.isEmpty())
+        return std::nullopt;
+    cut.skeleton.append(data + copied, size - copied);
+    return cut;
+}
+
+// The run a Stream's text marks, or nullptr when the text is not exactly one marker.
+const QByteArrayView *markedRun(const CutEnvelope &cut, QStringView text)
+{
+    text = text.trimmed();
+    if (text.size() < 3 || text.front() != u'*' || text.back() != u'*')
+        return nullptr;
+    bool ok = false;
+    const qsizetype index = text.sliced(1, text.size() - 2).toLongLong(&ok);
+    return ok && index >= 0 && index < cut.runs.size() ? &cut.runs[index] : nullptr;
+}
+
+} // namespace
+
+// A ReceiveResponse carries up to MaxEnvelopeSize of base64 (dossier 1.10). Parsing all of it
+// through QXmlStreamReader means UTF-16 conversion and character-by-character text assembly,
+// most of a streaming client's time; so the base64 runs are cut out first, the small remaining
+// skeleton goes through the same strict XML parser, and each run is decoded straight from the
+// UTF-8 body. Any text the cut cannot account for exactly is decoded as before.
 Psrp::Result<ReceiveResponse> parseReceiveResponse(QByteArrayView body)
 {
-    auto parsed = parseResponse(body, Ns::Shell, "ReceiveResponse"_L1, true);
+    const std::optional<CutEnvelope> cut = cutBase64Runs(body);
+    auto parsed = parseResponse(cut ? QByteArrayView(cut->skeleton) : body, Ns::Shell, "ReceiveResponse"_L1, true);
     if (!parsed)
         return parsed.error();
+    auto decodeStream = [&cut](QStringView text) -> Psrp::Result<QByteArray> {
+        if (const QByteArrayView *run = cut ? markedRun(*cut, text) : nullptr) {
+            if (auto decoded = decodeStrictBase64(*run))
+                return std::move(*decoded);
+            return decodeBase64Text(QString::fromLatin1(*run), u"rsp:Stream"); // e.g. unpadded
+        }
+        return decodeBase64Text(text, u"rsp:Stream");
+    };
     ReceiveResponse out;
     out.header = parsed->header;
     for (const XmlNode &child : parsed->element->children) {
         if (child.is(Ns::Shell, u"Stream")) {
-            auto data = decodeBase64Text(child.text, u"rsp:Stream");
+            auto data = decodeStream(child.text);
             if (!data)
                 return data.error();
             out.streams.append({child.attribute(u"Name").value_or(QString()),

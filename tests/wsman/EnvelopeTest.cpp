@@ -583,3 +583,97 @@ TEST(ServerEnvelope, TimedOutAndShellNotFoundFaults)
     EXPECT_EQ(gone->kind(), FaultKind::ShellNotFound);
     EXPECT_EQ(gone->subcode, u"InvalidSelectors"_s);
 }
+
+namespace {
+
+QByteArray receiveEnvelope(const QByteArray &streams, const QByteArray &prefix = {})
+{
+    return prefix
+         + R"(<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><s:Header/><s:Body><rsp:ReceiveResponse>)"
+         + streams + "</rsp:ReceiveResponse></s:Body></s:Envelope>";
+}
+
+QByteArray patterned(qsizetype size, int seed)
+{
+    QByteArray out(size, Qt::Uninitialized);
+    quint32 x = quint32(seed) * 2654435761u + 1;
+    for (char &c : out) {
+        x = x * 1664525u + 1013904223u;
+        c = char(x >> 24);
+    }
+    return out;
+}
+
+} // namespace
+
+// parseReceiveResponse cuts long base64 texts out before the XML parse (a fast path): whatever
+// the shape of the envelope, the result must be what the text says.
+TEST(Envelope, ReceiveResponseLongStreamsDecodeExactly)
+{
+    QList<QByteArray> payloads;
+    QByteArray streams;
+    // Sizes around the cut threshold and every padding length; one empty stream between them.
+    for (const qsizetype size : {0, 1, 2, 3, 190, 191, 192, 193, 194, 4000, 100000, 100001, 100002}) {
+        payloads.append(patterned(size, int(size)));
+        streams += R"(<rsp:Stream Name="stdout" CommandId="C">)" + payloads.last().toBase64() + "</rsp:Stream>";
+    }
+    streams += R"(<rsp:CommandState CommandId="C" State="http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"><rsp:ExitCode>0</rsp:ExitCode></rsp:CommandState>)";
+    for (const QByteArray &prefix : {QByteArray(), QByteArray("\xEF\xBB\xBF"), QByteArray("<?xml version=\"1.0\"?>")}) {
+        auto r = parseReceiveResponse(receiveEnvelope(streams, prefix));
+        ASSERT_TRUE(r.ok()) << r.error().detail.toStdString();
+        ASSERT_EQ(r->streams.size(), payloads.size());
+        for (qsizetype i = 0; i < payloads.size(); ++i) {
+            EXPECT_EQ(r->streams[i].data, payloads[i]) << i;
+            EXPECT_EQ(r->streams[i].commandId, u"C"_s);
+        }
+        ASSERT_TRUE(r->commandState.has_value());
+        EXPECT_TRUE(r->commandState->done());
+        EXPECT_EQ(r->commandState->exitCode, 0);
+    }
+    // The same in UTF-16 (UseUTF16) goes through the general parser.
+    const QString text = QString::fromUtf8(receiveEnvelope(streams));
+    QByteArray utf16("\xFF\xFE");
+    utf16.append(reinterpret_cast<const char *>(text.utf16()), text.size() * 2);
+    auto r16 = parseReceiveResponse(utf16);
+    ASSERT_TRUE(r16.ok()) << r16.error().detail.toStdString();
+    ASSERT_EQ(r16->streams.size(), payloads.size());
+    EXPECT_EQ(r16->streams.last().data, payloads.last());
+}
+
+TEST(Envelope, ReceiveResponseUnusualTextAroundLongBase64)
+{
+    const QByteArray payload = patterned(3000, 7);
+    const QByteArray b64 = payload.toBase64();
+    auto one = [](const QByteArray &body) {
+        auto r = parseReceiveResponse(body);
+        return r.ok() && r->streams.size() == 1 ? std::optional<QByteArray>(r->streams.first().data) : std::nullopt;
+    };
+    // Whitespace around the base64, a CDATA section, a character reference in front, a '*'
+    // elsewhere in the body, a marker-like text of our own, a long base64 text in a comment.
+    EXPECT_EQ(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">\r\n  " + b64 + "\r\n</rsp:Stream>")), payload);
+    EXPECT_EQ(one(receiveEnvelope("<rsp:Stream Name=\"stdout\"><![CDATA[" + b64 + "]]></rsp:Stream>")), payload);
+    EXPECT_EQ(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">&#" + QByteArray::number(int(b64[0])) + ";" + b64.mid(1)
+                                  + "</rsp:Stream>")),
+              payload);
+    EXPECT_EQ(one(receiveEnvelope("<rsp:Stream Name=\"stdout\" CommandId=\"*\">" + b64 + "</rsp:Stream>")), payload);
+    EXPECT_EQ(one(receiveEnvelope("<!--" + b64 + "--><!-->" + b64 + "<--><rsp:Stream Name=\"stdout\">" + b64
+                                  + "</rsp:Stream>")),
+              payload);
+    EXPECT_FALSE(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">*0*</rsp:Stream><x>" + b64 + "</x>")).has_value());
+    // Unpadded base64 is refused as QByteArray::fromBase64Encoding refuses it, long or short.
+    EXPECT_EQ(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + b64.chopped(1) + "</rsp:Stream>")).has_value(),
+              one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + b64.left(6) + "</rsp:Stream>")).has_value());
+    // Corruption anywhere in a long run is an error, not a truncated stream.
+    for (const qsizetype at : {qsizetype(0), b64.size() / 2, b64.size() - 5, b64.size() - 1}) {
+        QByteArray bad = b64;
+        bad[at] = '='; // padding, except as the last character where it is valid and shortens the data
+        EXPECT_NE(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + bad + "</rsp:Stream>")), payload) << at;
+        if (at != b64.size() - 1)
+            EXPECT_FALSE(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + bad + "</rsp:Stream>")).has_value()) << at;
+        bad[at] = '-';
+        EXPECT_FALSE(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + bad + "</rsp:Stream>")).has_value()) << at;
+    }
+    // Malformed XML around a long run is still malformed.
+    EXPECT_FALSE(parseReceiveResponse(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + b64 + "</rsp:Strea>")).ok());
+    EXPECT_FALSE(parseReceiveResponse(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + b64)).ok());
+}
