@@ -1,9 +1,15 @@
-// end_to_end_benchmark [OBJECTS] [COMMANDS]: Wsman::RunspacePoolClient against an in-process
-// loopback endpoint (simulator engine) over real 127.0.0.1 sockets, beside plain
-// QNetworkAccessManager transfers of the same bytes. Not a test; prints figures. Build Release.
-//   1. Streaming: `1..OBJECTS` (default 100000) end to end, vs. replaying the very Receive
-//      response bodies of that run (captured through the client's trace) over one keep-alive
-//      connection, one POST per body, from a trivial HTTP server.
+// end_to_end_benchmark [OBJECTS] [COMMANDS]: Wsman::RunspacePoolClient over real 127.0.0.1
+// sockets, beside plain QNetworkAccessManager transfers of the same bytes. Not a test; prints
+// figures. Build Release.
+//   1. Streaming `1..OBJECTS` (default 100000) end to end:
+//      a. against the loopback endpoint's simulator, which generates the output as it goes (its
+//         serialisation, not the client, then dominates);
+//      b. against a canned endpoint serving the very responses of a captured run of (a), so the
+//         time is the client's plus the transfer: the client uses a deterministic id sequence, so
+//         every request of the timed run has the same MessageID as in the capture and is answered
+//         with the captured response. This is the figure set against the raw transfer:
+//      c. raw: the same Receive response bodies POSTed one after another on one keep-alive
+//         connection to the same canned endpoint, nothing parsed.
 //   2. Trivial command: latency and HTTP round trips of `1` (PowerShell's own client uses
 //      Command + Receive + Signal terminate = 3), vs. one raw HTTP round trip.
 #include "HttpTestServer.h"
@@ -123,24 +129,72 @@ struct Client {
     }
 };
 
-// Receive response bodies of the pipeline, from a trace (request line, then its response line).
-QList<QByteArray> receiveBodies(const QString &tracePath)
+// The same id sequence for every client built with the same seed.
+IdGenerator idSequence(quint32 seed)
 {
+    auto counter = std::make_shared<quint64>(0);
+    return [seed, counter] {
+        const quint64 n = ++*counter;
+        return QUuid(seed, 0x5053, 0x4000, 0x80, 0, uchar(n >> 40), uchar(n >> 32), uchar(n >> 24), uchar(n >> 16),
+                     uchar(n >> 8), uchar(n));
+    };
+}
+
+QByteArray headerText(QByteArrayView body, QByteArrayView element)
+{
+    const qsizetype at = body.indexOf(QByteArray(element.toByteArray() + ">uuid:"));
+    if (at < 0)
+        return {};
+    const qsizetype from = at + element.size() + 6;
+    const qsizetype to = body.indexOf('<', from);
+    return to < 0 ? QByteArray() : body.sliced(from, to - from).toByteArray().toUpper();
+}
+
+// A captured run: every response by the MessageID of its request. Shell-level Receives still
+// unanswered when the pipeline's Command went out, or never answered (the trace then has no
+// line for them), are held, as the endpoint held them.
+struct Capture {
+    QHash<QByteArray, QByteArray> responses;
+    QSet<QByteArray> held;
+    QList<QByteArray> pipelineReceiveBodies; // in order
+};
+
+Capture readCapture(const QString &tracePath)
+{
+    Capture capture;
     QFile file(tracePath);
-    QList<QByteArray> bodies;
     if (!file.open(QIODevice::ReadOnly))
-        return bodies;
-    bool lastWasPipelineReceive = false;
+        return capture;
+    QHash<QByteArray, QByteArray> requests; // MessageID -> request body
+    QSet<QByteArray> shellReceivesOpenAtCommand;
+    QSet<QByteArray> unanswered;
+    bool commandSeen = false;
     while (!file.atEnd()) {
         const QJsonObject leg = QJsonDocument::fromJson(file.readLine()).object();
-        const QString body = leg.value(u"body"_s).toString();
+        const QByteArray body = leg.value(u"body"_s).toString().toUtf8();
         if (leg.value(u"direction"_s).toString() == u"request") {
-            lastWasPipelineReceive = body.contains(u"/Receive<"_s) && body.contains(u"DesiredStream CommandId"_s);
-        } else if (lastWasPipelineReceive && body.contains(u"ReceiveResponse"_s)) {
-            bodies.append(body.toUtf8());
+            const QByteArray id = headerText(body, "MessageID");
+            requests.insert(id, body);
+            unanswered.insert(id);
+            if (!commandSeen && body.contains("/Command<") && body.contains("CommandLine")) {
+                commandSeen = true;
+                for (const QByteArray &open : std::as_const(unanswered)) {
+                    const QByteArray &r = requests[open];
+                    if (r.contains("/Receive<") && !r.contains("DesiredStream CommandId"))
+                        shellReceivesOpenAtCommand.insert(open);
+                }
+            }
+        } else {
+            const QByteArray id = headerText(body, "RelatesTo");
+            unanswered.remove(id);
+            capture.responses.insert(id, body);
+            const QByteArray request = requests.value(id);
+            if (request.contains("/Receive<") && request.contains("DesiredStream CommandId") && body.contains("ReceiveResponse"))
+                capture.pipelineReceiveBodies.append(body);
         }
     }
-    return bodies;
+    capture.held = shellReceivesOpenAtCommand + unanswered;
+    return capture;
 }
 
 QNetworkRequest rawRequest(const QUrl &url)
@@ -229,71 +283,124 @@ int main(int argc, char **argv)
     };
     std::printf("endpoint: %s (%s)\n", qPrintable(server.url().toString()), "PSRemote loopback simulator, not PowerShell");
 
-    // 1. Streaming, timed without a trace (best of 3), then once with a trace to capture bodies.
-    qint64 bestStreamNs = -1;
-    quint64 streamRequests = 0;
-    qint64 clientCpuNs = 0;
-    for (int round = 0; round < 3; ++round) {
-        Client c(optionsFor(server.url()));
+    // 1a. Streaming from the simulator, which generates as it goes (best of 3).
+    const QString script = u"1..%1"_s.arg(objects);
+    auto timedRun = [&](const QUrl &url, IdGenerator ids, qint64 *bestNs, qint64 *cpuNs, quint64 *requests) {
+        ClientOptions options = optionsFor(url);
+        options.idGenerator = std::move(ids);
+        Client c(std::move(options));
         if (!c.open()) {
             std::fprintf(stderr, "open failed: %s\n", qPrintable(c.failure));
-            return 1;
+            return false;
         }
         const quint64 before = c.client->requestCount();
         QElapsedTimer t;
         t.start();
         const qint64 cpuBefore = threadCpuNs();
-        if (!c.run(u"1..%1"_s.arg(objects)) || c.objects != objects) {
+        if (!c.run(script) || c.objects != objects || c.notCompleted) {
             std::fprintf(stderr, "streaming run failed (%lld objects): %s\n", c.objects, qPrintable(c.failure));
-            return 1;
+            return false;
         }
         const qint64 ns = t.nsecsElapsed();
         const qint64 cpu = threadCpuNs() - cpuBefore;
-        streamRequests = c.client->requestCount() - before;
-        if (bestStreamNs < 0 || ns < bestStreamNs) {
-            bestStreamNs = ns;
-            clientCpuNs = cpu;
+        if (*bestNs < 0 || ns < *bestNs) {
+            *bestNs = ns;
+            *cpuNs = cpu;
+            *requests = c.client->requestCount() - before;
         }
         c.close();
+        return true;
+    };
+    qint64 liveNs = -1, liveCpuNs = 0;
+    quint64 liveRequests = 0;
+    for (int round = 0; round < 3; ++round) {
+        if (!timedRun(server.url(), {}, &liveNs, &liveCpuNs, &liveRequests))
+            return 1;
     }
+
+    // 1b. Capture one run with a deterministic id sequence, then serve its responses canned.
+    constexpr quint32 Seed = 0xBE7C4;
     QTemporaryDir dir;
     const QString tracePath = dir.filePath(u"bench.jsonl"_s);
     {
-        Client c(optionsFor(server.url(), tracePath));
-        if (!c.open() || !c.run(u"1..%1"_s.arg(objects)))
+        ClientOptions options = optionsFor(server.url(), tracePath);
+        options.idGenerator = idSequence(Seed);
+        Client c(std::move(options));
+        if (!c.open() || !c.run(script) || c.objects != objects)
             return 1;
         c.close();
     }
-    const QList<QByteArray> bodies = receiveBodies(tracePath);
+    if (qEnvironmentVariableIsSet("BENCH_DEBUG"))
+        QFile::copy(tracePath, u"/tmp/bench-capture.jsonl"_s);
+    const Capture capture = readCapture(tracePath);
+    const QList<QByteArray> &bodies = capture.pipelineReceiveBodies;
     qint64 bodyBytes = 0;
     for (const QByteArray &b : bodies)
         bodyBytes += b.size();
 
+    // The canned endpoint and the raw one are the same server, on the endpoint's thread.
+    QList<QByteArray> rawBodies = bodies;
     qsizetype next = 0;
-    TestSupport::HttpTestServer raw([&](const TestSupport::HttpRequest &) {
-        if (bodies.isEmpty())
-            return TestSupport::HttpResponse::soap(QByteArrayLiteral("<x/>"));
-        return TestSupport::HttpResponse::soap(bodies.at(next++ % bodies.size()));
+    int unknownRequests = 0;
+    TestSupport::HttpTestServer *canned = nullptr;
+    QMetaObject::invokeMethod(&serverContext, [&] {
+        canned = new TestSupport::HttpTestServer([&](const TestSupport::HttpRequest &request) {
+            if (request.target.endsWith("/raw"))
+                return TestSupport::HttpResponse::soap(rawBodies.at(next++ % rawBodies.size()));
+            const QByteArray id = headerText(request.body, "MessageID");
+            const bool poolReceive = request.body.contains("/Receive<") && !request.body.contains("DesiredStream CommandId");
+            if (capture.held.contains(id) || (poolReceive && !capture.responses.contains(id))) {
+                // A pool-level Receive the endpoint held: the client gives it up when it closes.
+                auto response = TestSupport::HttpResponse::soap(capture.responses.value(id));
+                response.delayMs = 600000;
+                return response;
+            }
+            auto it = capture.responses.constFind(id);
+            if (it == capture.responses.constEnd()) {
+                ++unknownRequests;
+                if (qEnvironmentVariableIsSet("BENCH_DEBUG"))
+                    std::fprintf(stderr, "unknown: %s\n", request.body.constData());
+                return TestSupport::HttpResponse::soap(QByteArrayLiteral("<unknown-request/>"), 500);
+            }
+            return TestSupport::HttpResponse::soap(*it);
+        });
+        listening = canned->listen();
+    }, Qt::BlockingQueuedConnection);
+    auto stopCanned = qScopeGuard([&] {
+        QMetaObject::invokeMethod(&serverContext, [&] { delete canned; }, Qt::BlockingQueuedConnection);
     });
-    if (!raw.listen())
+    if (!listening || bodies.isEmpty())
         return 1;
+    qint64 cannedNs = -1, cannedCpuNs = 0;
+    quint64 cannedRequests = 0;
+    for (int round = 0; round < 5; ++round) {
+        if (!timedRun(canned->url(), idSequence(Seed), &cannedNs, &cannedCpuNs, &cannedRequests) || unknownRequests) {
+            std::fprintf(stderr, "the canned run strayed from the capture (%d requests it never made)\n", unknownRequests);
+            return 1;
+        }
+    }
+
+    // 1c. Raw transfer of the same Receive bodies.
     const QByteArray receiveRequest(1400, 'r'); // about the size of a Receive envelope
     qint64 bestRawNs = -1;
-    for (int round = 0; round < 3; ++round) {
+    for (int round = 0; round < 5; ++round) {
         QNetworkAccessManager manager;
-        next = 0;
+        QMetaObject::invokeMethod(&serverContext, [&] { next = 0; }, Qt::BlockingQueuedConnection);
         qint64 bytes = 0;
-        const qint64 ns = rawSequentialPosts(manager, raw.url(), receiveRequest, int(bodies.size()), &bytes);
+        const qint64 ns = rawSequentialPosts(manager, canned->url(u"127.0.0.1"_s, u"/raw"_s), receiveRequest,
+                                             int(bodies.size()), &bytes);
         if (bestRawNs < 0 || ns < bestRawNs)
             bestRawNs = ns;
     }
-    std::printf("streaming %d objects end to end: %.1f ms (%llu HTTP requests on the pipeline)\n", objects,
-                bestStreamNs / 1e6, static_cast<unsigned long long>(streamRequests));
-    std::printf("  client thread CPU during that run: %.1f ms (the endpoint's generation runs on its own thread)\n",
-                clientCpuNs / 1e6);
-    std::printf("raw HTTP replay of the same %lld Receive bodies (%.1f MB): %.1f ms -> ratio %.2f\n",
+    std::printf("streaming %d objects from the simulator (generating as it goes): %.1f ms, client thread CPU %.1f ms "
+                "(%llu HTTP requests on the pipeline)\n",
+                objects, liveNs / 1e6, liveCpuNs / 1e6, static_cast<unsigned long long>(liveRequests));
+    std::printf("streaming %d objects from the canned endpoint (captured responses): %.1f ms, client thread CPU %.1f ms "
+                "(%llu HTTP requests on the pipeline)\n",
+                objects, cannedNs / 1e6, cannedCpuNs / 1e6, static_cast<unsigned long long>(cannedRequests));
+    std::printf("raw HTTP transfer of the same %lld Receive bodies (%.1f MB) from that endpoint: %.1f ms -> ratio %.2f\n",
                 static_cast<long long>(bodies.size()), bodyBytes / 1e6, bestRawNs / 1e6,
-                bestRawNs > 0 ? double(bestStreamNs) / double(bestRawNs) : 0.0);
+                bestRawNs > 0 ? double(cannedNs) / double(bestRawNs) : 0.0);
 
     // Where the client's time goes: the envelope parse alone over the same bodies.
     {
@@ -345,11 +452,11 @@ int main(int argc, char **argv)
     QNetworkAccessManager manager;
     QList<qint64> rtts;
     qint64 bytes = 0;
-    next = 0;
-    raw.setHandler([](const TestSupport::HttpRequest &) {
-        return TestSupport::HttpResponse::soap(QByteArray(1200, 'c')); // about a CommandResponse
-    });
-    rawSequentialPosts(manager, raw.url(), QByteArray(2500, 'q'), commands, &bytes, &rtts);
+    QMetaObject::invokeMethod(&serverContext, [&] {
+        rawBodies = {QByteArray(1200, 'c')}; // about a CommandResponse
+        next = 0;
+    }, Qt::BlockingQueuedConnection);
+    rawSequentialPosts(manager, canned->url(u"127.0.0.1"_s, u"/raw"_s), QByteArray(2500, 'q'), commands, &bytes, &rtts);
     std::printf("trivial command `1..1` (one Int32, as `1`): median %.3f ms to its result, %.2f HTTP requests per command "
                 "(PowerShell's client: 3 = Command + Receive + Signal)\n",
                 median(latencies) / 1e6, double(requests) / commands);
