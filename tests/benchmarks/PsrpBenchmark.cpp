@@ -1,5 +1,6 @@
 #include "psrp/Clixml.h"
 #include "psrp/Fragment.h"
+#include "psrp/RunspacePool.h"
 
 #include <benchmark/benchmark.h>
 
@@ -177,6 +178,61 @@ void BM_Defragment(benchmark::State &state)
 }
 BENCHMARK(BM_Defragment)->Arg(32 * 1024)->Arg(2048)->Unit(benchmark::kMillisecond);
 
+// The client engine's share of streaming: 100,000 Int32 PIPELINE_OUTPUT messages, produced by
+// the server engine beforehand in 500 KiB payloads (as a 2.3 server's Receive responses carry
+// them), fed to ClientRunspacePool::receiveData and drained with nextEvent. Items = messages.
+void BM_ClientReceivesPipelineOutput(benchmark::State &state)
+{
+    constexpr int Objects = 100000;
+    ClientRunspacePool client;
+    ServerRunspacePool server;
+    auto exchange = [](RunspacePoolEngine &from, RunspacePoolEngine &to) {
+        while (auto out = from.dataToSend(512000))
+            (void)to.receiveData(out->data);
+    };
+    (void)client.open();
+    for (int i = 0; i < 4; ++i) {
+        exchange(client, server);
+        exchange(server, client);
+    }
+    while (client.nextEvent()) {
+    }
+    while (server.nextEvent()) {
+    }
+    CreatePipeline create;
+    create.powerShell.commands.append(Command::script(u"1..100000"_s));
+    const QUuid pid = client.createPipeline(create).value();
+    exchange(client, server);
+    while (server.nextEvent()) {
+    }
+    QList<QByteArray> payloads;
+    for (int i = 0; i < Objects; ++i)
+        (void)server.writeOutput(pid, Value(qint32(i)));
+    while (auto out = server.dataToSend(maxFragmentPayloadSize(512000)))
+        payloads.append(out->data);
+    qint64 bytes = 0;
+    for (const QByteArray &p : std::as_const(payloads))
+        bytes += p.size();
+    for (auto _ : state) {
+        qint64 outputs = 0;
+        for (const QByteArray &p : std::as_const(payloads)) {
+            if (!client.receiveData(p).ok()) {
+                state.SkipWithError("receiveData failed");
+                return;
+            }
+            while (auto e = client.nextEvent())
+                outputs += e->kind == Event::Kind::Message;
+        }
+        if (outputs != Objects) {
+            state.SkipWithError("not every output arrived");
+            return;
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * Objects);
+    state.SetBytesProcessed(state.iterations() * bytes);
+}
 } // namespace
+
+BENCHMARK(BM_ClientReceivesPipelineOutput)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
