@@ -1,5 +1,7 @@
 #pragma once
 
+#include "wsman/Secret.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QList>
@@ -11,28 +13,6 @@
 #include <variant>
 
 namespace Wsman {
-
-// A secret (password, PIN) as UTF-8 bytes in a buffer of its own, wiped with OPENSSL_cleanse
-// when destroyed or cleared. Move-only so no stray copy outlives it; never printed.
-class Secret {
-public:
-    Secret() = default;
-    explicit Secret(QStringView text);
-    static Secret fromUtf8(QByteArrayView bytes);
-    ~Secret();
-    Secret(Secret &&other) noexcept;
-    Secret &operator=(Secret &&other) noexcept;
-    Secret(const Secret &) = delete;
-    Secret &operator=(const Secret &) = delete;
-
-    QByteArrayView utf8() const { return {m_data.get(), m_size}; }
-    bool isEmpty() const { return m_size == 0; }
-    void clear();
-
-private:
-    std::unique_ptr<char[]> m_data;
-    qsizetype m_size = 0;
-};
 
 // Why authentication or message protection failed. The detail never contains a secret.
 enum class AuthErrorCode {
