@@ -2,7 +2,12 @@
 
 #include "cli/ConnectionOptions.h"
 
+#include "psrp/Payloads.h"
+#include "psrp/Value.h"
+
+#include <QList>
 #include <QString>
+#include <QStringView>
 #include <QStringList>
 #include <QTextStream>
 
@@ -24,6 +29,21 @@ struct InvokeArguments {
 std::variant<InvokeArguments, UsageError> parseInvokeArguments(const QStringList &arguments);
 
 QString invokeHelp();
+
+// How the server formats invoke's output: `| Out-String -Stream` (output arrives as strings) or,
+// where Out-String is missing (System.Management.Automation alone, JEA), `| Out-Default` (the
+// text arrives as host Write/WriteLine calls, as in Enter-PSSession).
+enum class OutputFormatting { OutString, OutDefault };
+
+// The choice from the GET_COMMAND_METADATA reply for Out-String (final state + outputs):
+// OutDefault on evidence that Out-String is absent (a zero count, or a failed metadata pipeline,
+// whose Measure-Object comes from the same module), else OutString.
+OutputFormatting formattingFromMetadata(Psrp::PSInvocationState state, const QList<Psrp::Value> &replies);
+
+// `text` without terminal control sequences (CSI such as SGR colours, OSC, two-character
+// escapes): server-side formatting of PowerShell 7 colours its text, which does not belong in a
+// file or pipe.
+QString stripTerminalSequences(QStringView text);
 
 // `psremote-cli invoke ...`: runs the script remotely, output to `out`, error records and
 // warnings to `err`; reads the process's stdin (password / script) and terminal. Returns the

@@ -21,14 +21,19 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTimer>
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <thread>
 
 #include <fcntl.h>
@@ -477,6 +482,50 @@ TEST(InvokeExitCodes, FaultsInA500AreDescribedAsFaults)
     EXPECT_EQ(Cli::describeFault(schema).code, ExitCode::Protocol);
 }
 
+// ---- output formatting choice ----------------------------------------------------------------
+
+namespace {
+
+Psrp::Value countObject(qint32 count)
+{
+    Psrp::ObjectPtr o = Psrp::PsObject::create();
+    o->typeNames = {u"Selected.Microsoft.PowerShell.Commands.GenericMeasureInfo"_s, u"System.Management.Automation.PSCustomObject"_s};
+    o->setProperty(u"Count"_s, count);
+    return Psrp::Value(o);
+}
+
+} // namespace
+
+TEST(InvokeFormatting, OutStringUnlessTheServerShowsItIsMissing)
+{
+    using Cli::OutputFormatting;
+    using Psrp::PSInvocationState;
+    // Windows PowerShell / pwsh with Microsoft.PowerShell.Utility: a count of 1 and the metadata.
+    Psrp::ObjectPtr metadata = Psrp::PsObject::create();
+    metadata->setProperty(u"Name"_s, u"Out-String"_s);
+    EXPECT_EQ(Cli::formattingFromMetadata(PSInvocationState::Completed, {countObject(1), Psrp::Value(metadata)}),
+              OutputFormatting::OutString);
+    EXPECT_EQ(Cli::formattingFromMetadata(PSInvocationState::Completed, {countObject(1)}), OutputFormatting::OutString);
+    // JEA without Out-String: Get-Command finds nothing.
+    EXPECT_EQ(Cli::formattingFromMetadata(PSInvocationState::Completed, {countObject(0)}), OutputFormatting::OutDefault);
+    // System.Management.Automation alone: the metadata pipeline's Measure-Object is missing.
+    EXPECT_EQ(Cli::formattingFromMetadata(PSInvocationState::Failed, {}), OutputFormatting::OutDefault);
+    // No evidence (a server that answers nothing, a stopped probe): the documented Out-String.
+    EXPECT_EQ(Cli::formattingFromMetadata(PSInvocationState::Completed, {}), OutputFormatting::OutString);
+    EXPECT_EQ(Cli::formattingFromMetadata(PSInvocationState::Stopped, {}), OutputFormatting::OutString);
+}
+
+TEST(InvokeFormatting, TerminalSequencesAreStrippedForPipes)
+{
+    EXPECT_EQ(Cli::stripTerminalSequences(u"\x1b[32;1mName\x1b[0m\x1b[32;1m Size\x1b[0m"), u"Name Size"_s);
+    EXPECT_EQ(Cli::stripTerminalSequences(u"see \x1b]8;;https://x.example\x1b\\link\x1b]8;;\x1b\\ here"),
+              u"see link here"_s);
+    EXPECT_EQ(Cli::stripTerminalSequences(u"title\x1b]0;t\a done"), u"title done"_s);
+    EXPECT_EQ(Cli::stripTerminalSequences(u"plain text, 100% [ok]"), u"plain text, 100% [ok]"_s);
+    EXPECT_EQ(Cli::stripTerminalSequences(u"cut\x1b"), u"cut"_s);
+    EXPECT_EQ(Cli::stripTerminalSequences(u"cut\x1b[3"), u"cut"_s);
+}
+
 // ---- end to end ----------------------------------------------------------------------------
 
 namespace {
@@ -709,6 +758,201 @@ TEST_F(InvokeEndToEnd, ReadHostWithoutATerminalIsAnsweredWithAnError)
     EXPECT_EQ(r.out, u"name: "_s); // the prompt (host Write), and no answer after it
 }
 
+namespace {
+
+struct TerminalRun {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    QByteArray terminal; // what the child wrote to (and the line discipline echoed on) its terminal
+    tcflag_t localFlagsAfter = 0;
+};
+
+// Runs psremote-cli with a fresh pseudo terminal as its controlling terminal and stdin (stdout
+// and stderr stay pipes); `react(process, master, out, terminal)` is called whenever either grows
+// and may type on the master or signal the child. A 30 s guard kills a hung child.
+TerminalRun runCliOnTerminal(const QStringList &args,
+                             const std::function<void(QProcess &, int, const QByteArray &, const QByteArray &)> &react)
+{
+    TerminalRun r;
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+        ADD_FAILURE() << "no pseudo terminal";
+        return r;
+    }
+    ::fcntl(master, F_SETFL, O_NONBLOCK);
+    const QByteArray slavePath(::ptsname(master));
+    QProcess p;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"PSREMOTE_PASSWORD"_s, u"wonderland"_s);
+    p.setProcessEnvironment(environment);
+    p.setChildProcessModifier([slavePath] {
+        ::setsid();
+        const int fd = ::open(slavePath.constData(), O_RDWR); // becomes the controlling terminal
+        if (fd >= 0) {
+            ::dup2(fd, STDIN_FILENO);
+            ::close(fd);
+        }
+    });
+    QEventLoop loop;
+    QTimer guard;
+    guard.setSingleShot(true);
+    QObject::connect(&guard, &QTimer::timeout, &loop, [&] {
+        p.kill();
+        loop.quit();
+    });
+    QSocketNotifier terminal(master, QSocketNotifier::Read);
+    QObject::connect(&terminal, &QSocketNotifier::activated, &loop, [&] {
+        char buffer[512];
+        ssize_t n = 0;
+        while ((n = ::read(master, buffer, sizeof buffer)) > 0)
+            r.terminal.append(buffer, n);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            terminal.setEnabled(false); // EIO once the child closed the terminal
+        react(p, master, r.out, r.terminal);
+    });
+    QObject::connect(&p, &QProcess::readyReadStandardOutput, &loop, [&] {
+        r.out += p.readAllStandardOutput();
+        react(p, master, r.out, r.terminal);
+    });
+    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
+    p.start(QStringLiteral(PSREMOTE_CLI_PATH), QStringList{u"invoke"_s} + args);
+    guard.start(30000);
+    loop.exec();
+    if (p.state() != QProcess::NotRunning) {
+        p.kill();
+        p.waitForFinished(5000);
+        r.err = "psremote-cli did not finish";
+    } else {
+        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        r.out += p.readAllStandardOutput();
+        r.err += p.readAllStandardError();
+    }
+    termios after {};
+    if (::tcgetattr(master, &after) == 0)
+        r.localFlagsAfter = after.c_lflag;
+    ::close(master);
+    return r;
+}
+
+void type(int master, const char *text)
+{
+    (void)!::write(master, text, std::strlen(text));
+}
+
+} // namespace
+
+TEST_F(InvokeEndToEnd, ReadHostOnATerminalIsAnsweredFromIt)
+{
+    QStringList args = httpArgs(u"Read-Host name"_s);
+    args.removeAll(u"--password-stdin"_s);
+    bool typed = false;
+    const TerminalRun r = runCliOnTerminal(args, [&](QProcess &, int master, const QByteArray &out, const QByteArray &) {
+        if (!typed && out.contains("name: ")) {
+            typed = true;
+            type(master, "typed answer\n");
+        }
+    });
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_EQ(r.out, QByteArrayLiteral("name: typed answer\n")); // the simulator outputs the answer
+    EXPECT_TRUE(r.terminal.contains("typed answer")); // ReadLine echoes
+}
+
+TEST_F(InvokeEndToEnd, GetCredentialAsksForThePasswordWithoutEcho)
+{
+    QStringList args = httpArgs(u"Get-Credential bob"_s);
+    args.removeAll(u"--password-stdin"_s);
+    bool typed = false;
+    const TerminalRun r = runCliOnTerminal(args, [&](QProcess &, int master, const QByteArray &, const QByteArray &tty) {
+        if (!typed && tty.contains("Password for user bob: ")) {
+            typed = true;
+            type(master, "pw-secret\n");
+        }
+    });
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(typed) << r.terminal.toStdString();
+    EXPECT_TRUE(r.terminal.contains("Enter your credentials.")) << r.terminal.toStdString();
+    EXPECT_FALSE(r.terminal.contains("pw-secret"));
+    EXPECT_TRUE(r.localFlagsAfter & ECHO); // restored
+    EXPECT_TRUE(r.out.contains("PSCredential")) << r.out.toStdString();
+}
+
+TEST_F(InvokeEndToEnd, ReadHostAsSecureStringReadsWithoutEcho)
+{
+    // ReadLineAsSecureString needs the session key (exchanged on demand) and switches echo off;
+    // type only once it is off (switching discards type-ahead).
+    QStringList args = httpArgs(u"Read-Host pin -AsSecureString; Write-Output done"_s);
+    args.removeAll(u"--password-stdin"_s);
+    bool typed = false;
+    std::function<void(int)> typeOnceEchoIsOff = [&](int master) {
+        termios t {};
+        if (::tcgetattr(master, &t) == 0 && !(t.c_lflag & ECHO)) {
+            typed = true;
+            type(master, "1234-secret\n");
+            return;
+        }
+        QTimer::singleShot(20, [&, master] { typeOnceEchoIsOff(master); });
+    };
+    bool waiting = false;
+    const TerminalRun r = runCliOnTerminal(args, [&](QProcess &, int master, const QByteArray &out, const QByteArray &) {
+        if (!waiting && out.contains("pin: ")) {
+            waiting = true;
+            typeOnceEchoIsOff(master);
+        }
+    });
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(typed);
+    EXPECT_TRUE(r.out.endsWith("done\n")) << r.out.toStdString();
+    EXPECT_FALSE(r.out.contains("1234-secret"));
+    EXPECT_FALSE(r.terminal.contains("1234-secret"));
+    EXPECT_TRUE(r.localFlagsAfter & ECHO);
+}
+
+TEST_F(InvokeEndToEnd, CtrlCWhileReadHostWaitsOnTheTerminalExits130)
+{
+    // The terminal read must not block the event loop: Ctrl+C still stops the pipeline.
+    QStringList args = httpArgs(u"Read-Host name"_s);
+    args.removeAll(u"--password-stdin"_s);
+    bool interrupted = false;
+    const TerminalRun r = runCliOnTerminal(args, [&](QProcess &p, int, const QByteArray &out, const QByteArray &) {
+        if (!interrupted && out.contains("name: ")) {
+            interrupted = true;
+            ::kill(pid_t(p.processId()), SIGINT);
+        }
+    });
+    EXPECT_TRUE(interrupted);
+    EXPECT_EQ(r.exitCode, int(ExitCode::Interrupted)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("stopped")) << r.err.toStdString();
+}
+
+TEST_F(InvokeEndToEnd, WriteHostAndOutputKeepTheirOrder)
+{
+    const CliRun r = runCli(httpArgs(u"Write-Output one; Write-Host two; Write-Output three"_s), password());
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_EQ(r.out, u"one\ntwo\nthree\n"_s);
+}
+
+TEST_F(InvokeEndToEnd, ServersWithOutStringKeepTheOutStringPipeline)
+{
+    // The simulator answers GET_COMMAND_METADATA with no evidence against Out-String, so the
+    // pipeline stays `script | Out-String -Stream` (visible in the decoded trace).
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QString trace = dir.filePath(u"t.jsonl"_s);
+    const CliRun r = runCli(httpArgs(u"Write-Output hi"_s) + QStringList{u"--trace"_s, trace}, password());
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_EQ(r.out, u"hi\n"_s);
+    QProcess decode;
+    decode.start(QStringLiteral(PSREMOTE_CLI_PATH), {u"trace"_s, u"decode"_s, u"--json"_s, trace});
+    ASSERT_TRUE(decode.waitForFinished(30000));
+    const QByteArray decoded = decode.readAllStandardOutput();
+    EXPECT_TRUE(decoded.contains("GET_COMMAND_METADATA")) << decoded.left(2000).toStdString();
+    EXPECT_TRUE(decoded.contains("CREATE_PIPELINE"));
+    EXPECT_TRUE(decoded.contains(R"(<LST><S>Out-String</S></LST>)")); // the metadata request's Name
+    EXPECT_TRUE(decoded.contains(R"(<S N=\"Cmd\">Out-String</S>)"));   // the pipeline's command
+    EXPECT_FALSE(decoded.contains("Out-Default"));
+}
+
 TEST_F(InvokeEndToEnd, ScriptFileAndTraceWithoutThePassword)
 {
     QTemporaryDir dir;
@@ -775,34 +1019,109 @@ TEST(InvokeEndToEndTls, UnknownCaExitsFourAndSkipCACheckPasses)
     EXPECT_EQ(skipped.out, u"tls\n"_s);
 }
 
-TEST(InvokeEndToEndPwsh, RealPowerShellFormatsOutputErrorsAndThrow)
+// The pwsh engine hosts System.Management.Automation alone: no Microsoft.PowerShell.Utility, so no
+// Out-String, Write-*, Measure-Object or Format-*; Out-Default and Out-Host exist. invoke learns
+// that from GET_COMMAND_METADATA and formats through `| Out-Default` (host WriteLine calls).
+class InvokeEndToEndPwsh : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (!TestServer::PwshProcess::isAvailable())
+            GTEST_SKIP() << "real PowerShell is unavailable: set PSREMOTE_PWSH_HOST to the host built by "
+                            "tests/server/pwsh-host/build.sh (needs the .NET SDK; the simulator tests still ran)";
+        TestServer::ServerConfig config;
+        config.engine = TestServer::EngineKind::Pwsh;
+        config.user = u"alice"_s;
+        config.password = u"wonderland"_s;
+        m_server = std::make_unique<TestServer::LoopbackServer>(config);
+        QString error;
+        ASSERT_TRUE(m_server->listen(&error)) << error.toStdString();
+    }
+    CliRun run(const QString &script) const
+    {
+        return runCli({u"127.0.0.1"_s, u"--port"_s, QString::number(m_server->port()), u"--credential"_s, u"alice"_s,
+                       u"--session-option"_s, u"NoEncryption=true"_s, u"--password-stdin"_s, u"--command"_s, script},
+                      QByteArrayLiteral("wonderland\n"));
+    }
+
+    std::unique_ptr<TestServer::LoopbackServer> m_server;
+};
+
+TEST_F(InvokeEndToEndPwsh, ExpressionsTablesAndHostWritesInOrder)
 {
-    if (!TestServer::PwshProcess::isAvailable())
-        GTEST_SKIP() << "real PowerShell is unavailable: set PSREMOTE_PWSH_HOST to the host built by "
-                        "tests/server/pwsh-host/build.sh (the simulator tests above still ran)";
-    TestServer::ServerConfig config;
-    config.engine = TestServer::EngineKind::Pwsh;
-    config.user = u"alice"_s;
-    config.password = u"wonderland"_s;
-    TestServer::LoopbackServer server(config);
-    QString error;
-    ASSERT_TRUE(server.listen(&error)) << error.toStdString();
-    const QStringList base{u"127.0.0.1"_s, u"--port"_s, QString::number(server.port()), u"--credential"_s, u"alice"_s,
-                           u"--session-option"_s, u"NoEncryption=true"_s, u"--password-stdin"_s, u"--command"_s};
+    const CliRun r = run(
+        u"1+1; 'text'; $Host.UI.Write('a'); $Host.UI.Write('b'); $Host.UI.WriteLine('c'); "
+        "function f { [CmdletBinding()] param() $PSCmdlet.WriteInformation("
+        "[System.Management.Automation.HostInformationMessage]@{Message='shown'; NoNewLine=$true}, [string[]]@('PSHOST')) }; "
+        "f; 'd'; $Host.UI.WriteWarningLine('careful'); $Host.UI.WriteErrorLine('to stderr'); "
+        "[pscustomobject]@{Name='a'; Size=1}"_s);
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    // Write-Host's record and the host call that echoes it print once; -NoNewline is honoured.
+    EXPECT_EQ(r.out, u"2\ntext\nabc\nshownd\n\nName Size\n---- ----\na       1\n\n"_s);
+    // The server colours table headers (PowerShell 7 $PSStyle); not in a pipe.
+    EXPECT_FALSE(r.out.contains(u'\x1b'));
+    // A warning arrives as a record and as WriteWarningLine: printed once.
+    EXPECT_EQ(r.err, u"WARNING: careful\nto stderr\n"_s);
+}
 
-    const CliRun mixed = runCli(base + QStringList{u"[pscustomobject]@{Name='a'; Size=1}; Write-Error oops; "
-                                                   "Write-Warning careful"_s},
-                                QByteArrayLiteral("wonderland\n"));
-    if (mixed.err.contains(u"The term 'Out-String' is not recognized"_s))
-        GTEST_SKIP() << "the pwsh host cannot load Out-String (Microsoft.PowerShell.Utility), so every "
-                        "formatted invoke fails there: " << mixed.err.toStdString();
-    EXPECT_EQ(mixed.exitCode, int(ExitCode::Failed)) << mixed.err.toStdString();
-    EXPECT_TRUE(mixed.out.contains(u"Name Size"_s)) << mixed.out.toStdString();
-    EXPECT_TRUE(mixed.out.contains(u"a       1"_s)) << mixed.out.toStdString();
-    EXPECT_TRUE(mixed.err.contains(u"Write-Error: oops\n"_s)) << mixed.err.toStdString();
-    EXPECT_TRUE(mixed.err.contains(u"WARNING: careful\n"_s)) << mixed.err.toStdString();
+TEST_F(InvokeEndToEndPwsh, ListFormattingAndPSVersion)
+{
+    const CliRun r = run(u"[pscustomobject]@{A=1;B=2;C=3;D=4;E=5}; $PSVersionTable.PSVersion"_s);
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(r.out.startsWith(u"\nA : 1\nB : 2\nC : 3\nD : 4\nE : 5\n\n"_s)) << r.out.toStdString();
+    EXPECT_TRUE(r.out.contains(QRegularExpression(u"\nMajor +: 7\nMinor +: \\d+\n"_s))) << r.out.toStdString();
+    EXPECT_EQ(r.err, QString());
+}
 
-    const CliRun thrown = runCli(base + QStringList{u"throw 'kaboom'"_s}, QByteArrayLiteral("wonderland\n"));
+TEST_F(InvokeEndToEndPwsh, ErrorRecordsThrowAndRuntimeErrorsExitOne)
+{
+    // Write-Error is missing here; Get-Command writes a non-terminating error record.
+    const CliRun written = run(u"Get-Command nonexistent; 'after'"_s);
+    EXPECT_EQ(written.exitCode, int(ExitCode::Failed)) << written.err.toStdString();
+    EXPECT_EQ(written.out, u"after\n"_s);
+    EXPECT_TRUE(written.err.startsWith(u"Get-Command: The term 'nonexistent' is not recognized"_s))
+        << written.err.toStdString();
+
+    const CliRun thrown = run(u"throw 'kaboom'"_s);
     EXPECT_EQ(thrown.exitCode, int(ExitCode::Failed)) << thrown.err.toStdString();
     EXPECT_EQ(thrown.err, u"Exception: kaboom\n"_s);
+
+    const CliRun nullCall = run(u"$null.Foo()"_s);
+    EXPECT_EQ(nullCall.exitCode, int(ExitCode::Failed)) << nullCall.err.toStdString();
+    EXPECT_EQ(nullCall.err, u"InvalidOperation: You cannot call a method on a null-valued expression.\n"_s);
+}
+
+TEST_F(InvokeEndToEndPwsh, ReadLineWithoutATerminalFailsAsNonInteractive)
+{
+    const CliRun r = run(u"$Host.UI.ReadLine()"_s);
+    EXPECT_EQ(r.exitCode, int(ExitCode::Failed)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"non-interactive"_s)) << r.err.toStdString();
+    EXPECT_EQ(r.err.count(u'\n'), 1) << r.err.toStdString();
+}
+
+TEST_F(InvokeEndToEndPwsh, PromptForChoiceAndPromptOnATerminal)
+{
+    const QStringList args{u"127.0.0.1"_s, u"--port"_s, QString::number(m_server->port()), u"--credential"_s, u"alice"_s,
+                           u"--session-option"_s, u"NoEncryption=true"_s, u"--command"_s,
+                           u"$c = [System.Management.Automation.Host.ChoiceDescription[]]@('&Yes', '&No'); "
+                           "'choice=' + $Host.UI.PromptForChoice('Continue?', 'Really?', $c, 0); "
+                           "$f = [System.Management.Automation.Host.FieldDescription]::new('City'); "
+                           "'city=' + $Host.UI.Prompt('Where', 'Tell me', @($f))['City']"_s};
+    int answered = 0;
+    const TerminalRun r = runCliOnTerminal(args, [&](QProcess &, int master, const QByteArray &, const QByteArray &tty) {
+        if (answered == 0 && tty.contains("[Y] Yes  [N] No  (default is \"Y\"): ")) {
+            answered = 1;
+            type(master, "maybe\n"); // not a choice: asked again
+        } else if (answered == 1 && tty.count("[Y] Yes") == 2) {
+            answered = 2;
+            type(master, "n\n");
+        } else if (answered == 2 && tty.contains("City: ")) {
+            answered = 3;
+            type(master, "Lyon\n");
+        }
+    });
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString() << r.terminal.toStdString();
+    EXPECT_EQ(answered, 3) << r.terminal.toStdString();
+    EXPECT_TRUE(r.terminal.contains("Continue?\r\nReally?\r\n")) << r.terminal.toStdString();
+    EXPECT_EQ(r.out, QByteArrayLiteral("choice=1\ncity=Lyon\n"));
 }
