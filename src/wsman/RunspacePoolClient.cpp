@@ -91,6 +91,7 @@ RunspacePoolClient::~RunspacePoolClient()
     qDeleteAll(m_idleReceiveChannels);
     delete m_shellChannel;
     delete m_mainChannel;
+    delete m_deleteChannel;
 }
 
 QUuid RunspacePoolClient::newId()
@@ -224,6 +225,8 @@ void RunspacePoolClient::startSession()
     if (m_options.sessionOption.idleTimeoutMs != -1)
         create.idleTimeoutMs = m_options.sessionOption.idleTimeoutMs;
     const quint64 generation = m_generation;
+    m_createSent = true;
+    m_shellCreated = false;
     post(m_mainChannel, Action::Create, {}, buildCreate(m_context, newId(), create),
          [this, generation](const TransportResponse &response) {
              if (generation == m_generation)
@@ -243,6 +246,7 @@ void RunspacePoolClient::onCreated(const TransportResponse &response)
         return;
     }
     m_phase = Phase::Open;
+    m_shellCreated = true;
     shellReceive();
     pump();
 }
@@ -255,7 +259,16 @@ void RunspacePoolClient::handleRedirect(const TransportError &error, Action acti
     ClientError e;
     e.action = action;
     e.transport = error;
-    if (allowed == 0 || action != Action::Create) {
+    // MS-WSMV / PowerShell: only the request that opens the session (Create) may be redirected;
+    // a 302 on a later request is never followed, whatever -AllowRedirection says.
+    if (action != Action::Create) {
+        e.kind = ClientErrorKind::RedirectNotAllowed;
+        e.detail = u"the server redirected %1 to %2 after the shell was created; only Create may be redirected"_s.arg(
+            actionName(action), error.location.toString());
+        fail(e);
+        return;
+    }
+    if (allowed == 0) {
         e.kind = ClientErrorKind::RedirectNotAllowed;
         e.detail = u"the server redirected to %1; use -AllowRedirection with -ConnectionUri"_s.arg(
             error.location.toString());
@@ -300,6 +313,7 @@ void RunspacePoolClient::resetSession()
     m_mainChannel = nullptr;
     m_shellChannel = nullptr;
     m_shellReceiving = false;
+    m_createSent = false; // the Create was redirected: no shell was made
 }
 
 // ---- requests --------------------------------------------------------------------------------
@@ -609,6 +623,20 @@ void RunspacePoolClient::processEvents()
 
 // Posts whatever the pool queued, in order, on the main channel: Command for a message that
 // starts a pipeline (MS-PSRP 3.1.5.3.3), Send on stdin / pr otherwise (3.1.5.3.5).
+//
+// Duplicate delivery, known and accepted: when a kept-alive connection closes before any byte of
+// the answer, Qt 6.4 resends the POST once on a fresh connection by itself (reconnectAttempts in
+// QHttpNetworkConnectionChannel, no idempotency check in 6.4; ChannelTest
+// DroppedConnectionIsReportedAndTheNextRequestReconnects sees the dropped body twice). A Send the
+// server did process before closing then delivers its input or host response twice. The driver
+// cannot see it: the resend happens below QNetworkReply (same reply, no signal) and WinRM does not
+// deduplicate MessageIDs. Channel could prevent it (verified with Qt 6.4.2): a body posted as a
+// sequential, non-rewindable QIODevice (not a QBuffer, which Qt rewinds through its QByteArray)
+// with DoNotBufferUploadDataAttribute and an explicit Content-Length is not resent; the reply ends
+// with ContentReSendError. That also turns the common benign case (the server closed an idle
+// connection before reading the request, e.g. HTTP.sys's idle timeout between two user inputs)
+// into a failed Send the driver could not safely retry, so Sends keep Qt's behaviour for now. A
+// Receive, Signal or Delete sent twice is harmless.
 void RunspacePoolClient::pump()
 {
     if (m_phase != Phase::Open || !m_mainChannel)
@@ -828,7 +856,8 @@ void RunspacePoolClient::maybeTerminate(const QUuid &pipelineId)
 // is not waited for.
 void RunspacePoolClient::close()
 {
-    if (m_phase == Phase::Closing)
+    // After failed(), closed() follows by itself (after the best-effort Delete, if any).
+    if (m_phase == Phase::Closing || m_failed)
         return;
     if (m_phase != Phase::Open) {
         const bool wasCreating = m_phase == Phase::Creating;
@@ -920,7 +949,79 @@ void RunspacePoolClient::fail(ClientError error)
             p->cancelTimer->stop();
     }
     Q_EMIT failed(error);
-    QTimer::singleShot(0, this, [this] { finishClose(); });
+    if (shellMayExist(error))
+        deleteAfterFailure();
+    else
+        QTimer::singleShot(0, this, [this] { finishClose(); });
+}
+
+// Whether a failure can have left the shell on the server: not when no Create was sent or it was
+// refused, the server already forgot it, the Delete itself failed, or the endpoint cannot be
+// reached (name, connection refused, TLS, credentials, redirect) so a Delete would fail the same way.
+bool RunspacePoolClient::shellMayExist(const ClientError &error) const
+{
+    if (!m_createSent || error.action == Action::Delete)
+        return false;
+    switch (error.kind) {
+    case ClientErrorKind::Configuration:
+    case ClientErrorKind::Trace:
+    case ClientErrorKind::ShellNotFound:
+    case ClientErrorKind::RedirectNotAllowed:
+    case ClientErrorKind::TooManyRedirects:
+        return false;
+    default:
+        break;
+    }
+    if (error.transport) {
+        switch (error.transport->kind) {
+        case TransportErrorKind::ConnectionClosed:
+        case TransportErrorKind::TimedOut:
+        case TransportErrorKind::HttpStatus:
+        case TransportErrorKind::ResponseTooLarge:
+            break;
+        default:
+            return false;
+        }
+    }
+    const bool createRefused = error.action == Action::Create
+        && (error.fault || (error.transport && error.transport->kind == TransportErrorKind::HttpStatus));
+    return m_shellCreated || !createRefused;
+}
+
+// Dossier 2.4: Delete ends the shell. After a failure it is sent once on a fresh connection (the
+// others were cancelled), bounded by failureDeleteTimeoutMs; whatever the outcome, closed() follows.
+void RunspacePoolClient::deleteAfterFailure()
+{
+    const qint64 bound = std::clamp<qint64>(m_options.failureDeleteTimeoutMs, 1, INT_MAX);
+    ChannelSettings settings = m_channelSettings;
+    settings.openTimeoutMs = bound;
+    settings.operationTimeoutMs = bound;
+    settings.readTimeoutMarginMs = 0;
+    delete m_deleteChannel;
+    m_deleteChannel = new Channel(settings, m_options.authenticatorFactory(), this);
+    QByteArray body = buildDelete(m_context, newId(), m_pool->id());
+    const QByteArray traced = m_trace ? body : QByteArray();
+    QPointer<RunspacePoolClient> self(this);
+    m_deleteChannel->post(std::move(body), [self, traced](const TransportResult &result) {
+        if (!self || (!result.ok() && result.error().kind == TransportErrorKind::Cancelled))
+            return;
+        ++self->m_requestCount;
+        if (self->m_trace) {
+            self->m_trace->writeRequest(traced);
+            const QByteArray &answer = result.ok() ? result.response().body : result.error().body;
+            if (!answer.isEmpty())
+                self->m_trace->writeResponse(answer);
+        }
+        // Not from inside the channel's callback: a closed() handler may destroy the client.
+        QTimer::singleShot(0, self.data(), [client = self.data()] { client->finishClose(); });
+    });
+    QTimer::singleShot(int(bound), this, [this] {
+        if (m_closedEmitted)
+            return;
+        if (m_deleteChannel)
+            m_deleteChannel->cancelAll();
+        finishClose();
+    });
 }
 
 } // namespace Wsman

@@ -82,6 +82,8 @@ struct ClientOptions {
     qint32 minRunspaces = 1;
     qint32 maxRunspaces = 1;
     IdGenerator idGenerator;                // empty: QUuid::createUuid
+    // Bound of the best-effort Delete sent after failed() (request and answer together).
+    qint64 failureDeleteTimeoutMs = 3000;
 };
 
 // A factory making BasicAuthenticators for `userName`; the password is held once (wiped on
@@ -107,8 +109,9 @@ struct ScriptOptions {
 //
 // Lifecycle: open() -> opened() (or failed()); invoke...() -> pipelineOutput/Record/hostCall ...
 // -> pipelineFinished(); close() -> closed(). closed() is always the last signal, after a clean
-// close or after failed(). Destroying the client drops everything without signals (the shell is
-// left for the server to time out).
+// close or after failed(). After failed(), when the shell may still exist on the server, one
+// best-effort Delete (no retry, at most failureDeleteTimeoutMs) precedes closed(). Destroying the
+// client drops everything without signals (the shell is left for the server to time out).
 class RunspacePoolClient : public QObject {
     Q_OBJECT
 public:
@@ -119,7 +122,8 @@ public:
     // Receive loop. Errors (also configuration ones) arrive as failed() then closed().
     void open();
     // Deletes the shell (after stopping running pipelines' receive loops); closed() follows.
-    // Before open / after the end: closed() follows at once (queued).
+    // Before open / after the end: closed() follows at once (queued). After failed(): nothing to
+    // do, closed() follows by itself.
     void close();
 
     // MS-PSRP 3.1.4.3: runs a pipeline (Command with CREATE_PIPELINE). Needs state Opened.
@@ -202,6 +206,8 @@ private:
                         std::optional<Psrp::ErrorRecord> error);
     void maybeTerminate(const QUuid &pipelineId);
     void fail(ClientError error);
+    bool shellMayExist(const ClientError &error) const;
+    void deleteAfterFailure();
     void finishClose();
     void handleRedirect(const TransportError &error, Action action);
     QUuid newId();
@@ -216,6 +222,7 @@ private:
     std::unique_ptr<Psrp::ClientRunspacePool> m_pool;
     Channel *m_shellChannel = nullptr;  // shell Receive loop
     Channel *m_mainChannel = nullptr;   // everything else
+    Channel *m_deleteChannel = nullptr; // the Delete after a failure, on a fresh connection
     QList<Channel *> m_idleReceiveChannels; // pipeline Receive channels kept for reuse
     std::unique_ptr<TraceWriter> m_trace;
     QTimer *m_openTimer = nullptr;
@@ -226,6 +233,8 @@ private:
     bool m_shellReceiving = false;
     int m_shellRetries = 0;
     bool m_failed = false;
+    bool m_createSent = false;   // the Create of the current session is on the wire
+    bool m_shellCreated = false; // ... and was answered
     bool m_closedEmitted = false;
     quint64 m_requestCount = 0;
     quint64 m_generation = 0; // bumped on a redirect so stale callbacks are ignored

@@ -1,9 +1,9 @@
 // Wsman::RunspacePoolClient end to end over real loopback sockets against the loopback WinRM
 // endpoint (tests/server, simulator engine): open/close, streams, input, host calls, stop,
-// Receive timeouts, TLS, injected faults, size limits, redirects, traces.
+// Receive timeouts, TLS, injected faults, size limits, redirects, traces (replays of real Windows
+// recordings: DriverReplayTest.cpp).
 #include "HttpTestServer.h"
 #include "LoopbackServer.h"
-#include "SharedData.h"
 
 #include "wsman/RunspacePoolClient.h"
 #include "wsman/TraceDecoder.h"
@@ -45,6 +45,12 @@ bool runUntil(const std::function<bool()> &done, int guardMs = 10000)
     poll.start(2);
     loop.exec();
     return !timedOut && done();
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
 std::unique_ptr<LoopbackServer> startServer(ServerConfig config)
@@ -344,6 +350,8 @@ TEST_F(ClientIntegration, OpenTimeoutFailsTheOpen)
     ASSERT_EQ(s.failures.size(), 1);
     EXPECT_EQ(s.failures.first().kind, ClientErrorKind::OpenTimeout);
     EXPECT_TRUE(s.closed);
+    // The endpoint made the shell before its answer was delayed: the best-effort Delete ended it.
+    EXPECT_EQ(server->shellCount(), 0);
 }
 
 TEST_F(ClientIntegration, InvokeBeforeOpenIsRefused)
@@ -484,12 +492,19 @@ TEST_F(ClientIntegration, FaultOnCommandFailsOnlyThatPipeline)
 
 TEST_F(ClientIntegration, ForgottenShellBreaksThePool)
 {
-    Session s(optionsFor(server->url()));
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    ClientOptions o = optionsFor(server->url());
+    o.tracePath = dir.filePath(u"trace.jsonl"_s);
+    Session s(std::move(o));
     ASSERT_TRUE(s.open());
     server->forgetShell();
     auto id = s.client->invokeScript(u"Write-Output x"_s, ScriptOptions{false, true, false});
     ASSERT_TRUE(id);
     ASSERT_TRUE(runUntil([&] { return s.closed; }));
+    // The server forgot the shell: no Delete follows the failure (the trace has every request
+    // that got an answer, and a Delete would be answered before closed()).
+    EXPECT_FALSE(readAll(dir.filePath(u"trace.jsonl"_s)).contains("transfer/Delete"));
     ASSERT_EQ(s.failures.size(), 1);
     EXPECT_EQ(s.failures.first().kind, ClientErrorKind::ShellNotFound);
     ASSERT_TRUE(s.failures.first().fault.has_value());
@@ -538,6 +553,88 @@ TEST_F(ClientIntegration, RedirectLimitIsEnforced)
     EXPECT_FALSE(s.open());
     ASSERT_EQ(s.failures.size(), 1);
     EXPECT_EQ(s.failures.first().kind, ClientErrorKind::TooManyRedirects);
+}
+
+TEST_F(ClientIntegration, RedirectOnALaterRequestIsRefusedEvenWithAllowRedirection)
+{
+    auto second = startServer();
+    ASSERT_TRUE(second);
+    ClientOptions o = optionsFor(server->url());
+    o.connection.allowRedirection = true;
+    Session s(std::move(o));
+    ASSERT_TRUE(s.open());
+    // Create, Receive (answered), Receive (outstanding): the 302 hits the Command.
+    ASSERT_TRUE(runUntil([&] { return server->requestCount() >= 3; }));
+    server->faults().redirectCount = 1;
+    server->faults().redirectLocation = second->url().toString();
+    auto id = s.client->invokeScript(u"Write-Output x"_s, ScriptOptions{false, true, false});
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(runUntil([&] { return s.closed; }));
+    ASSERT_EQ(s.failures.size(), 1);
+    const ClientError &e = s.failures.first();
+    EXPECT_EQ(e.kind, ClientErrorKind::RedirectNotAllowed);
+    EXPECT_EQ(e.action, Action::Command);
+    ASSERT_TRUE(e.transport.has_value());
+    EXPECT_EQ(e.transport->kind, TransportErrorKind::Redirect);
+    EXPECT_EQ(e.transport->location, second->url());
+    EXPECT_TRUE(e.detail.contains(u"redirected Command"_s)) << e.detail.toStdString();
+    EXPECT_EQ(s.client->currentUrl(), server->url());
+    EXPECT_EQ(second->requestCount(), 0);
+}
+
+// ---- failure cleanup -----------------------------------------------------------------------
+
+TEST_F(ClientIntegration, FailedPoolDeletesItsShell)
+{
+    server.reset();
+    ServerConfig config;
+    config.maxOperationTimeoutMs = 300;
+    server = startServer(config);
+    ASSERT_TRUE(server);
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    ClientOptions o = optionsFor(server->url());
+    o.tracePath = dir.filePath(u"trace.jsonl"_s);
+    Session s(std::move(o));
+    ASSERT_TRUE(s.open());
+    ASSERT_EQ(server->shellCount(), 1);
+    // A UI that closes on failed() does not cut the Delete short.
+    QObject::connect(s.client.get(), &RunspacePoolClient::failed, s.client.get(), [&] { s.client->close(); });
+    // The outstanding shell Receive times out on the server; the one that replaces it gets a fault.
+    ASSERT_TRUE(runUntil([&] { return server->requestCount() >= 3; }));
+    server->faults().faultCount = 1;
+    server->faults().faultCode = FaultCode::InvalidParameter;
+    ASSERT_TRUE(runUntil([&] { return s.closed; }));
+    ASSERT_EQ(s.failures.size(), 1);
+    EXPECT_EQ(s.failures.first().kind, ClientErrorKind::Fault);
+    EXPECT_EQ(s.failures.first().action, Action::Receive);
+    EXPECT_EQ(server->shellCount(), 0);
+    EXPECT_TRUE(readAll(dir.filePath(u"trace.jsonl"_s)).contains("transfer/Delete"));
+}
+
+TEST_F(ClientIntegration, UnansweredDeleteAfterAFailureStillCloses)
+{
+    server.reset();
+    ServerConfig config;
+    config.maxOperationTimeoutMs = 300;
+    server = startServer(config);
+    ASSERT_TRUE(server);
+    ClientOptions o = optionsFor(server->url());
+    o.failureDeleteTimeoutMs = 200;
+    Session s(std::move(o));
+    ASSERT_TRUE(s.open());
+    ASSERT_TRUE(runUntil([&] { return server->requestCount() >= 3; }));
+    // The Delete that follows the failure is received but never answered (within the test).
+    QObject::connect(s.client.get(), &RunspacePoolClient::failed, [&] {
+        server->faults().delayCount = 1;
+        server->faults().delayMs = 60000;
+    });
+    server->faults().faultCount = 1;
+    server->faults().faultCode = FaultCode::InvalidParameter;
+    ASSERT_TRUE(runUntil([&] { return s.closed; }));
+    ASSERT_EQ(s.failures.size(), 1);
+    EXPECT_EQ(s.failures.first().kind, ClientErrorKind::Fault);
+    EXPECT_EQ(server->shellCount(), 0); // the Delete arrived
 }
 
 // ---- limits --------------------------------------------------------------------------------
@@ -707,56 +804,6 @@ TEST_F(ClientIntegration, InjectedIdsAndSessionOptionsReachTheWire)
     EXPECT_TRUE(trace.contains("fr-FR"));
     EXPECT_TRUE(trace.contains("11111111-2222-3333-4455-66778899AA01"));
     EXPECT_TRUE(trace.contains("11111111-2222-3333-4455-66778899AA02"));
-}
-
-// ---- replay of a real Windows recording -------------------------------------------------
-
-TEST(ClientReplay, OpensAndClosesAgainstARecordedWindowsServer)
-{
-    PSREMOTE_REQUIRE_SHARED();
-    ServerConfig config;
-    config.engine = EngineKind::Replay;
-    config.replayFile = TestSupport::windowsTranscriptsDir() + u"/test_psrp_open_runspace.yml"_s;
-    auto server = startServer(config);
-    ASSERT_TRUE(server);
-    Session s(optionsFor(server->url()));
-    // The recording holds exactly two shell Receives: close as soon as the pool is open.
-    QObject::connect(s.client.get(), &RunspacePoolClient::opened, s.client.get(), [&] { s.client->close(); });
-    s.client->open();
-    ASSERT_TRUE(runUntil([&] { return s.closed; }));
-    EXPECT_TRUE(s.opened);
-    EXPECT_TRUE(s.failures.isEmpty()) << (s.failures.isEmpty() ? "" : s.failures.first().detail.toStdString());
-    EXPECT_EQ(s.client->state(), Psrp::RunspacePoolState::Closed);
-    EXPECT_EQ(s.client->serverProtocolVersion(), QVersionNumber(2, 3));
-}
-
-TEST(ClientReplay, RunsAPipelineWithInputAgainstARecordedWindowsServer)
-{
-    // test_psrp_with_input.yml: `$input` fed 1, 2, a hashtable and an array. The driver keeps a
-    // pool-level Receive outstanding that pypsrp never sent; the replay engine holds it and
-    // answers 0x80338029 as a real server with nothing to send does.
-    PSREMOTE_REQUIRE_SHARED();
-    ServerConfig config;
-    config.engine = EngineKind::Replay;
-    config.replayFile = TestSupport::windowsTranscriptsDir() + u"/test_psrp_with_input.yml"_s;
-    config.maxOperationTimeoutMs = 200;
-    auto server = startServer(config);
-    ASSERT_TRUE(server);
-    Session s(optionsFor(server->url()));
-    ASSERT_TRUE(s.open());
-    auto id = s.client->invokeScript(u"begin {} process { $_ } end {}"_s, ScriptOptions{false, false, false});
-    ASSERT_TRUE(id.ok()) << id.error().detail.toStdString();
-    ASSERT_TRUE(s.client->sendInput(*id, Psrp::Value(u"1"_s)).ok());
-    ASSERT_TRUE(s.client->sendInput(*id, Psrp::Value(qint32(2))).ok());
-    ASSERT_TRUE(s.client->endInput(*id).ok());
-    ASSERT_TRUE(runUntil([&] { return s.finished.contains(*id) || s.closed; }));
-    ASSERT_TRUE(s.finished.contains(*id)) << (s.failures.isEmpty() ? "" : s.failures.first().detail.toStdString());
-    EXPECT_EQ(s.finished.value(*id).state, PSInvocationState::Completed);
-    // The recorded server output, rewritten to this client's pool and pipeline.
-    ASSERT_EQ(s.output.size(), 4);
-    EXPECT_EQ(s.output[0].toString(), u"1"_s);
-    EXPECT_EQ(s.output[1].toInteger(), 2);
-    EXPECT_TRUE(s.pipelineErrors.isEmpty()) << s.pipelineErrors.first().detail.toStdString();
 }
 
 // ---- trace ---------------------------------------------------------------------------------

@@ -668,8 +668,9 @@ TEST(Envelope, ReceiveResponseUnusualTextAroundLongBase64)
         QByteArray bad = b64;
         bad[at] = '='; // padding, except as the last character where it is valid and shortens the data
         EXPECT_NE(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + bad + "</rsp:Stream>")), payload) << at;
-        if (at != b64.size() - 1)
+        if (at != b64.size() - 1) {
             EXPECT_FALSE(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + bad + "</rsp:Stream>")).has_value()) << at;
+        }
         bad[at] = '-';
         EXPECT_FALSE(one(receiveEnvelope("<rsp:Stream Name=\"stdout\">" + bad + "</rsp:Stream>")).has_value()) << at;
     }
