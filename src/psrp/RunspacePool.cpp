@@ -678,7 +678,10 @@ Result<void> ServerRunspacePool::handleMessage(const Message &message, Payload p
     const MessageType type = message.type;
     switch (type) {
     case MessageType::SessionCapability: {
-        if (m_state != S::BeforeOpen)
+        // MS-PSRP 3.2.5.4.13: on an Opened or Disconnected pool it starts a connect from a new
+        // client (CONNECT_RUNSPACEPOOL follows in the same connectXml).
+        const bool connecting = m_state == S::Opened || m_state == S::Disconnected;
+        if (m_state != S::BeforeOpen && !connecting)
             return unexpected(type, m_state);
         const auto &cap = std::get<SessionCapability>(payload);
         if (cap.protocolVersion.isNull() || cap.protocolVersion.majorVersion() != 2)
@@ -689,7 +692,10 @@ Result<void> ServerRunspacePool::handleMessage(const Message &message, Payload p
         SessionCapability ours;
         ours.protocolVersion = m_ownVersion;
         queueMessage(ours);
-        return changeState(S::NegotiationSucceeded);
+        if (!connecting)
+            return changeState(S::NegotiationSucceeded);
+        m_connect = ConnectStep::Negotiated;
+        return m_state == S::Disconnected ? changeState(S::Connecting) : Result<void>{};
     }
     case MessageType::InitRunspacePool: {
         if (m_state != S::NegotiationSucceeded)
@@ -706,6 +712,14 @@ Result<void> ServerRunspacePool::handleMessage(const Message &message, Payload p
         return changeState(S::Opened);
     }
     case MessageType::ConnectRunspacePool: {
+        if (m_connect == ConnectStep::Negotiated) {
+            emitMessage(message, std::move(payload));
+            // As Windows answers (recording test_psrp_disconnect_runspaces): the ConnectResponse
+            // holds SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA; connectAnswered() queues the rest.
+            queueMessage(RunspacePoolInitData{m_min, m_max});
+            m_connect = ConnectStep::Answering;
+            return m_state == S::Connecting ? changeState(S::Opened) : Result<void>{};
+        }
         if (m_state != S::NegotiationSucceeded)
             return unexpected(type, m_state);
         emitMessage(message, std::move(payload));
@@ -915,6 +929,17 @@ Result<void> ServerRunspacePool::setPoolState(RunspacePoolState state, std::opti
     if (Result<void> r = changeState(state, error); !r)
         return r;
     queueMessage(RunspacePoolStateInfo{state, std::move(error)});
+    return {};
+}
+
+Result<void> ServerRunspacePool::connectAnswered()
+{
+    if (m_connect != ConnectStep::Answering)
+        return makeError(ErrorCode::InvalidState, u"no connect from a new client is being answered"_s);
+    m_connect = ConnectStep::None;
+    // PowerShell's server: the pool state, then (HandlePostConnect) the application private data.
+    queueMessage(RunspacePoolStateInfo{RunspacePoolState::Opened, std::nullopt});
+    queueMessage(ApplicationPrivateData{m_applicationPrivateData});
     return {};
 }
 

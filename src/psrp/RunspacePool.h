@@ -258,10 +258,19 @@ public:
     // PUBLIC_KEY_REQUEST, as PS v2 servers send it before writing an <SS>.
     Result<void> requestPublicKey();
 
+    // Connect from a new client (SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL on an Opened or
+    // Disconnected pool): the owner answers the WS-Man Connect with what is queued then
+    // (SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA) and calls connectAnswered(), which queues
+    // RUNSPACEPOOL_STATE Opened + APPLICATION_PRIVATE_DATA for the next Receive.
+    bool connectAnswerPending() const { return m_connect == ConnectStep::Answering; }
+    Result<void> connectAnswered();
+
 protected:
     Result<void> handleMessage(const Message &message, Payload payload) override;
 
 private:
+    enum class ConnectStep { None, Negotiated, Answering };
+
     Result<void> handlePoolRequest(const Message &message, Payload payload);
 
     qint32 m_min = 1;
@@ -271,6 +280,7 @@ private:
     qint64 m_nextHostCallId = 1;
     QHash<qint64, std::pair<MessageType, qint32>> m_pendingPoolCalls;
     QSet<qint64> m_pendingPoolHostCalls;
+    ConnectStep m_connect = ConnectStep::None;
 };
 
 } // namespace Psrp

@@ -201,6 +201,13 @@ const Value *PsObject::property(QStringView name) const
     for (const Property &p : adaptedProperties)
         if (p.name == name)
             return &p.value;
+    // PowerShell's member lookup ignores case (pypsrp writes <I64 N="CI">); an exact name wins.
+    for (const Property &p : extendedProperties)
+        if (name.compare(p.name, Qt::CaseInsensitive) == 0)
+            return &p.value;
+    for (const Property &p : adaptedProperties)
+        if (name.compare(p.name, Qt::CaseInsensitive) == 0)
+            return &p.value;
     return nullptr;
 }
 

@@ -637,3 +637,95 @@ TEST(FragmentPacking, ServerDefaultsToTenMegabyteObjects)
     server.setMaxReceivedObjectSize(20 * 1024 * 1024);
     EXPECT_EQ(server.maxReceivedObjectSize(), 20 * 1024 * 1024);
 }
+
+TEST(RunspacePoolMessages, ServerAcceptsPoolRequestsWithUpperCaseCallId)
+{
+    OpenedPair pair;
+    pair.open();
+    // pypsrp writes <I64 N="CI">; PowerShell matches member names without case.
+    Message m;
+    m.destination = Destination::Server;
+    m.type = MessageType::SetMaxRunspaces;
+    m.runspacePoolId = pair.client.id();
+    m.data = QByteArrayLiteral("<Obj RefId=\"0\"><MS><I32 N=\"MaxRunspaces\">3</I32><I64 N=\"CI\">5</I64></MS></Obj>");
+    Result<void> r = pair.server.receiveData(encodeFragments(fragmentMessage(60, encodeMessage(m), 1 << 20)));
+    ASSERT_TRUE(r.ok()) << r.error().detail.toStdString();
+    bool seen = false;
+    while (auto event = pair.server.nextEvent())
+        if (event->kind == Event::Kind::Message && event->messageType == MessageType::SetMaxRunspaces)
+            seen = std::get<SetMaxRunspaces>(*event->payload).callId == 5 && std::get<SetMaxRunspaces>(*event->payload).count == 3;
+    EXPECT_TRUE(seen);
+    ASSERT_TRUE(pair.server.runspaceAvailability(5, true).ok());
+    EXPECT_EQ(pair.server.maxRunspaces(), 3);
+}
+
+namespace {
+
+// SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL as a new client sends them in connectXml.
+QByteArray connectXml(const QUuid &pool)
+{
+    SessionCapability cap;
+    cap.protocolVersion = ProtocolVersions::v2_3();
+    return clientPayload(pool, cap, 1) + clientPayload(pool, ConnectRunspacePool{}, 2);
+}
+
+QList<MessageType> messageTypes(QByteArrayView payload)
+{
+    QList<MessageType> types;
+    Defragmenter d;
+    Result<QList<QByteArray>> messages = d.feed(payload);
+    if (!messages)
+        return types;
+    for (const QByteArray &bytes : *messages)
+        if (Result<Message> message = decodeMessage(bytes))
+            types.append(message->type);
+    return types;
+}
+
+} // namespace
+
+TEST(RunspacePoolConnect, NewClientConnectsToAnOpenedPoolAsWindowsAnswers)
+{
+    OpenedPair pair;
+    pair.open();
+    ASSERT_EQ(pair.server.state(), RunspacePoolState::Opened);
+    EXPECT_EQ(pair.server.connectAnswered().error().code, ErrorCode::InvalidState);
+    Result<void> r = pair.server.receiveData(connectXml(pair.client.id()));
+    ASSERT_TRUE(r.ok()) << r.error().detail.toStdString();
+    EXPECT_EQ(pair.server.state(), RunspacePoolState::Opened);
+    ASSERT_TRUE(pair.server.connectAnswerPending());
+    // The ConnectResponse: SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA only.
+    auto response = pair.server.dataToSend(1 << 20);
+    ASSERT_TRUE(response.has_value());
+    EXPECT_FALSE(pair.server.hasDataToSend());
+    EXPECT_EQ(messageTypes(response->data),
+              (QList<MessageType>{MessageType::SessionCapability, MessageType::RunspacePoolInitData}));
+    // The next Receive: RUNSPACEPOOL_STATE Opened, then APPLICATION_PRIVATE_DATA.
+    ASSERT_TRUE(pair.server.connectAnswered().ok());
+    EXPECT_FALSE(pair.server.connectAnswerPending());
+    auto next = pair.server.dataToSend(1 << 20);
+    ASSERT_TRUE(next.has_value());
+    EXPECT_EQ(messageTypes(next->data),
+              (QList<MessageType>{MessageType::RunspacePoolState, MessageType::ApplicationPrivateData}));
+    // A CONNECT_RUNSPACEPOOL without the capability first stays refused.
+    r = pair.server.receiveData(clientPayload(pair.client.id(), ConnectRunspacePool{}, 3));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::UnexpectedMessage);
+}
+
+TEST(RunspacePoolConnect, FreshClientPoolOpensFromTheConnectAnswer)
+{
+    OpenedPair pair;
+    pair.open();
+    ClientRunspacePool newcomer(pair.client.id());
+    ASSERT_TRUE(newcomer.connect().ok());
+    auto request = newcomer.dataToSend(1 << 20);
+    ASSERT_TRUE(request.has_value());
+    ASSERT_TRUE(pair.server.receiveData(request->data).ok());
+    auto response = pair.server.dataToSend(1 << 20);
+    ASSERT_TRUE(response.has_value());
+    Result<void> r = newcomer.receiveData(response->data);
+    ASSERT_TRUE(r.ok()) << r.error().detail.toStdString();
+    EXPECT_EQ(newcomer.state(), RunspacePoolState::Opened);
+    EXPECT_EQ(newcomer.maxRunspaces(), pair.server.maxRunspaces());
+}

@@ -121,3 +121,20 @@ TEST(Value, EqualityMemoDoesNotHideDifferences)
     b->items[2] = Value(same);
     EXPECT_TRUE(Value(a) == Value(b));
 }
+
+TEST(Value, PropertyLookupFallsBackToIgnoringCase)
+{
+    PsObject o;
+    o.setProperty(QStringLiteral("CI"), qint64(7));
+    o.adaptedProperties.append({QStringLiteral("name"), QStringLiteral("adapted")});
+    ASSERT_NE(o.property(u"ci"), nullptr); // PowerShell's member lookup ignores case
+    EXPECT_EQ(o.property(u"ci")->toInteger(), 7);
+    EXPECT_EQ(o.property(u"NAME")->toString(), QStringLiteral("adapted"));
+    EXPECT_EQ(o.property(u"c"), nullptr);
+    // An exact match wins over an earlier member that only matches without case.
+    o.setProperty(QStringLiteral("ci"), qint64(8));
+    EXPECT_EQ(o.property(u"ci")->toInteger(), 8);
+    EXPECT_EQ(o.property(u"CI")->toInteger(), 7);
+    o.setProperty(QStringLiteral("Name"), QStringLiteral("extended"));
+    EXPECT_EQ(o.property(u"name")->toString(), QStringLiteral("adapted")); // exact, though adapted
+}

@@ -1,5 +1,8 @@
 #include "EndpointSoap.h"
 
+#include <QUuid>
+#include <QXmlStreamWriter>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace TestServer {
@@ -29,6 +32,41 @@ qsizetype receiveOverhead()
         return Wsman::buildReceiveResponse(request, {Wsman::StreamData{u"stdout"_s, id, {}}}, state).size();
     }();
     return overhead;
+}
+
+QByteArray buildConfigGetResponse(const Wsman::ServerRequest &request, qint64 maxEnvelopeSizeKb, qint64 maxTimeoutMs)
+{
+    const QString soap = u"http://www.w3.org/2003/05/soap-envelope"_s;
+    const QString addressing = u"http://schemas.xmlsoap.org/ws/2004/08/addressing"_s;
+    const QString cfg = QString(ConfigResourceUri);
+    QByteArray out;
+    QXmlStreamWriter xml(&out);
+    xml.writeNamespace(soap, u"s"_s);
+    xml.writeNamespace(addressing, u"a"_s);
+    xml.writeStartElement(soap, u"Envelope"_s);
+    xml.writeStartElement(soap, u"Header"_s);
+    xml.writeTextElement(addressing, u"Action"_s, u"http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse"_s);
+    xml.writeTextElement(addressing, u"MessageID"_s,
+                         u"uuid:"_s + QUuid::createUuid().toString(QUuid::WithoutBraces).toUpper());
+    xml.writeTextElement(addressing, u"To"_s, u"http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"_s);
+    xml.writeTextElement(addressing, u"RelatesTo"_s, request.messageId);
+    xml.writeEndElement();
+    xml.writeStartElement(soap, u"Body"_s);
+    xml.writeNamespace(cfg, u"cfg"_s);
+    xml.writeStartElement(cfg, u"Config"_s);
+    xml.writeTextElement(cfg, u"MaxEnvelopeSizekb"_s, QString::number(maxEnvelopeSizeKb));
+    xml.writeTextElement(cfg, u"MaxTimeoutms"_s, QString::number(maxTimeoutMs));
+    xml.writeTextElement(cfg, u"MaxBatchItems"_s, u"32000"_s);
+    xml.writeTextElement(cfg, u"MaxProviderRequests"_s, u"4294967295"_s);
+    xml.writeStartElement(cfg, u"Winrs"_s);
+    xml.writeTextElement(cfg, u"AllowRemoteShellAccess"_s, u"true"_s);
+    xml.writeTextElement(cfg, u"IdleTimeout"_s, u"7200000"_s);
+    xml.writeTextElement(cfg, u"MaxShellsPerUser"_s, u"2147483647"_s);
+    xml.writeEndElement();
+    xml.writeEndElement();
+    xml.writeEndElement();
+    xml.writeEndElement();
+    return out;
 }
 
 } // namespace TestServer

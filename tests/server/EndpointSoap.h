@@ -3,6 +3,8 @@
 #include "wsman/Fault.h"
 #include "wsman/ServerEnvelope.h"
 
+#include <QByteArray>
+#include <QLatin1StringView>
 #include <QString>
 
 namespace TestServer {
@@ -23,5 +25,12 @@ inline constexpr quint32 InvalidHeader = Wsman::FaultCode::InvalidHeader;
 Wsman::Fault endpointFault(quint32 code, const QString &subcode, const QString &message);
 // Bytes a ReceiveResponse costs besides its base64 payload (one stream + CommandState).
 qsizetype receiveOverhead();
+
+// The WinRM configuration resource (WS-Transfer Get answers cfg:Config).
+inline constexpr QLatin1StringView ConfigResourceUri{"http://schemas.microsoft.com/wbem/wsman/1/config"};
+// GetResponse with cfg:Config as Windows writes it (test_wsman_update_envelope_size_4096.yml):
+// MaxEnvelopeSizekb, MaxTimeoutms, MaxBatchItems and the Winrs limits.
+QByteArray buildConfigGetResponse(const Wsman::ServerRequest &request, qint64 maxEnvelopeSizeKb,
+                                  qint64 maxTimeoutMs);
 
 } // namespace TestServer

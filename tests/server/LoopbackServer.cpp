@@ -29,6 +29,7 @@ struct LoopbackServer::Shell {
     qint64 idleTimeoutMs = 7200000;
     QString locale;
     QString dataLocale;
+    bool disconnected = false; // WS-Man Disconnect until Reconnect/Connect
     std::unique_ptr<ShellEngine> engine;
 };
 
@@ -53,7 +54,7 @@ Wsman::ShellInfo shellInfo(const LoopbackServer::Shell &shell)
     info.profileLoaded = u"Yes"_s;
     info.encoding = u"UTF8"_s;
     info.bufferMode = u"Block"_s;
-    info.state = u"Connected"_s;
+    info.state = shell.disconnected ? u"Disconnected"_s : u"Connected"_s;
     return info;
 }
 
@@ -413,6 +414,11 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const Wsman::ServerRequest &re
         sendSoap(socket, Wsman::buildEnumerateResponse(request, shells));
         return;
     }
+    if (request.action == Wsman::Action::Get
+        && request.resourceUri.compare(ConfigResourceUri, Qt::CaseInsensitive) == 0) {
+        sendSoap(socket, buildConfigGetResponse(request, m_config.maxEnvelopeSize / 1024, m_config.maxOperationTimeoutMs));
+        return;
+    }
     const auto shellIt = m_shells.find(shellId);
     if (shellId.isEmpty() || shellIt == m_shells.end()) {
         sendFault(socket, request, FaultCodes::ShellNotFound, u"w:InvalidSelectors"_s,
@@ -472,20 +478,28 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const Wsman::ServerRequest &re
         });
         connection.receiveTimer->start(static_cast<int>(timeout));
     } else if (request.action == Wsman::Action::Disconnect) {
+        shell->disconnected = true;
         sendSoap(socket, Wsman::buildDisconnectResponse(request));
     } else if (request.action == Wsman::Action::Reconnect) {
+        shell->disconnected = false;
         sendSoap(socket, Wsman::buildReconnectResponse(request));
     } else if (request.action == Wsman::Action::Connect) {
+        // Pool connect from a new client: connectXml in, connectResponseXml out. A pipeline
+        // connect (CommandId, no connectXml) resumes its Receives and answers nothing here.
+        QByteArray data;
         if (!request.connectXml.isEmpty()) {
-            const QString error = engine.create(request.connectXml);
+            if (!engine.canConnectPool()) {
+                sendFault(socket, request, FaultCodes::SchemaValidation, u"w:ActionNotSupported"_s,
+                          u"The loopback endpoint's engine for this shell cannot connect a runspace pool to a new client."_s);
+                return;
+            }
+            const QString error = engine.connectPool(request.connectXml, &data);
             if (!error.isEmpty()) {
                 sendFault(socket, request, FaultCodes::SchemaValidation, u"w:SchemaValidationError"_s, error);
                 return;
             }
         }
-        QByteArray data;
-        for (const auto &chunk : engine.takeOutput({}, request.maxEnvelopeSize))
-            data += chunk;
+        shell->disconnected = false;
         sendSoap(socket, Wsman::buildConnectResponse(request, data));
     } else {
         sendFault(socket, request, FaultCodes::SchemaValidation, u"w:ActionNotSupported"_s,

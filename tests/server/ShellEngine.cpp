@@ -4,6 +4,13 @@
 
 namespace TestServer {
 
+QString ShellEngine::connectPool(const QByteArray &connectXml, QByteArray *response)
+{
+    Q_UNUSED(connectXml);
+    Q_UNUSED(response);
+    return QStringLiteral("this engine cannot connect a runspace pool to a new client");
+}
+
 bool ShellEngine::hasOutput(const QString &target) const
 {
     const auto it = m_out.constFind(target);

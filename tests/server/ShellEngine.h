@@ -29,6 +29,10 @@ public:
     // True once the pipeline has ended (PIPELINE_STATE sent); unknown ids count as done.
     virtual bool commandEnded(const QString &commandId) const = 0;
     virtual bool knowsCommand(const QString &commandId) const = 0;
+    // WS-Man Connect from a new client: feeds connectXml and puts the connectResponseXml
+    // fragments in *response. The default refuses: the engine cannot connect a new client.
+    virtual QString connectPool(const QByteArray &connectXml, QByteArray *response);
+    virtual bool canConnectPool() const { return false; }
 
     bool hasOutput(const QString &target) const;
     // Whole chunks of fragments for `target` whose total size stays within maxBytes (at least

@@ -4,6 +4,9 @@
 
 #include <QDateTime>
 
+#include <algorithm>
+#include <limits>
+
 using namespace Qt::Literals::StringLiterals;
 using namespace Psrp;
 
@@ -40,6 +43,154 @@ Value psVersionTable()
                              {u"SerializationVersion"_s, Value(Psrp::Version{u"1.1.0.1"_s})},
                              {u"OS"_s, Value(u"PSRemote loopback simulator"_s)},
                              {u"Platform"_s, Value(u"Simulator"_s)}});
+}
+
+// The text a value shows as (Out-Default, Out-String).
+QString displayText(const Value &value)
+{
+    if (const auto t = value.toString())
+        return *t;
+    if (const auto n = value.toInteger())
+        return QString::number(*n);
+    if (const auto b = value.toBool())
+        return *b ? u"True"_s : u"False"_s;
+    if (const auto *o = value.object()) {
+        if (o->toString)
+            return *o->toString;
+        if (!o->typeNames.isEmpty())
+            return o->typeNames.constFirst();
+    }
+    return {};
+}
+
+// PowerShell wildcards (MS-PSRP 2.2.3.20 names): '*', '?', '[set]' and '`' escapes, no case.
+bool wildcardMatch(QStringView pattern, QStringView text)
+{
+    qsizetype p = 0, t = 0, starP = -1, starT = 0;
+    while (t < text.size()) {
+        if (p < pattern.size() && pattern[p] == u'*') {
+            starP = ++p;
+            starT = t;
+            continue;
+        }
+        bool step = false;
+        qsizetype next = p + 1;
+        if (p < pattern.size()) {
+            const QChar c = pattern[p];
+            if (c == u'?') {
+                step = true;
+            } else if (c == u'[') {
+                const qsizetype close = pattern.indexOf(u']', p + 1);
+                if (close > p) {
+                    const QStringView set = pattern.sliced(p + 1, close - p - 1);
+                    const QChar ch = text[t].toLower();
+                    for (qsizetype i = 0; i < set.size() && !step; ++i) {
+                        if (i + 2 < set.size() && set[i + 1] == u'-') {
+                            step = ch >= set[i].toLower() && ch <= set[i + 2].toLower();
+                            i += 2;
+                        } else {
+                            step = ch == set[i].toLower();
+                        }
+                    }
+                    next = close + 1;
+                } else {
+                    step = text[t] == c;
+                }
+            } else {
+                QChar literal = c;
+                if (c == u'`' && p + 1 < pattern.size()) {
+                    literal = pattern[p + 1];
+                    next = p + 2;
+                }
+                step = text[t].toLower() == literal.toLower();
+            }
+        }
+        if (step) {
+            p = next;
+            ++t;
+        } else if (starP >= 0) {
+            p = starP;
+            t = ++starT;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == u'*')
+        ++p;
+    return p == pattern.size();
+}
+
+struct KnownCommand {
+    QString name;
+    CommandTypes type;
+    QString moduleName;
+};
+
+// What GET_COMMAND_METADATA reports: the simulator's commands, plus what PowerShell clients
+// probe for (Out-Default and Exit-PSSession: the push probe, dossier 2.9).
+const QList<KnownCommand> &knownCommands()
+{
+    static const QList<KnownCommand> commands = [] {
+        const QString core = u"Microsoft.PowerShell.Core"_s;
+        const QString utility = u"Microsoft.PowerShell.Utility"_s;
+        const QString management = u"Microsoft.PowerShell.Management"_s;
+        const QString security = u"Microsoft.PowerShell.Security"_s;
+        return QList<KnownCommand>{
+            {u"Exit-PSSession"_s, CommandTypes::Cmdlet, core},
+            {u"Get-Credential"_s, CommandTypes::Cmdlet, security},
+            {u"Get-Location"_s, CommandTypes::Cmdlet, management},
+            {u"Invoke-Expression"_s, CommandTypes::Cmdlet, utility},
+            {u"Out-Default"_s, CommandTypes::Cmdlet, core},
+            {u"Out-String"_s, CommandTypes::Cmdlet, utility},
+            {u"prompt"_s, CommandTypes::Function, QString()},
+            {u"Read-Host"_s, CommandTypes::Cmdlet, utility},
+            {u"Start-Sleep"_s, CommandTypes::Cmdlet, utility},
+            {u"TabExpansion2"_s, CommandTypes::Function, QString()},
+            {u"Write-Debug"_s, CommandTypes::Cmdlet, utility},
+            {u"Write-Error"_s, CommandTypes::Cmdlet, utility},
+            {u"Write-Host"_s, CommandTypes::Cmdlet, utility},
+            {u"Write-Information"_s, CommandTypes::Cmdlet, utility},
+            {u"Write-Output"_s, CommandTypes::Cmdlet, utility},
+            {u"Write-Progress"_s, CommandTypes::Cmdlet, utility},
+            {u"Write-Verbose"_s, CommandTypes::Cmdlet, utility},
+            {u"Write-Warning"_s, CommandTypes::Cmdlet, utility},
+        };
+    }();
+    return commands;
+}
+
+// MS-PSRP 2.2.3.22 CommandMetadata, as PowerShell's server selects it from Get-Command.
+Value commandMetadataObject(const KnownCommand &command)
+{
+    const bool cmdlet = command.type == CommandTypes::Cmdlet;
+    Value v = Objects::msObject(
+        {{u"Name"_s, Value(command.name)},
+         {u"Namespace"_s, Value(command.moduleName)},
+         {u"HelpUri"_s, Value(QString())},
+         {u"CommandType"_s, Objects::enumObject(u"System.Management.Automation.CommandTypes"_s,
+                                                cmdlet ? u"Cmdlet"_s : u"Function"_s,
+                                                static_cast<qint32>(command.type))},
+         {u"OutputType"_s, Objects::listObject({u"System.Collections.ObjectModel.ReadOnlyCollection`1[[System.Management.Automation.PSTypeName]]"_s,
+                                                u"System.Object"_s}, {})},
+         {u"Parameters"_s, Objects::dictionaryObject({u"System.Collections.Generic.Dictionary`2[[System.String],[System.Management.Automation.ParameterMetadata]]"_s,
+                                                      u"System.Object"_s}, {})}});
+    v.object()->typeNames = {cmdlet ? u"Selected.System.Management.Automation.CmdletInfo"_s
+                                    : u"Selected.System.Management.Automation.FunctionInfo"_s,
+                             u"System.Management.Automation.PSCustomObject"_s, u"System.Object"_s};
+    return v;
+}
+
+// The text of Invoke-Expression's -Command (or first positional) argument; nullopt otherwise.
+std::optional<QString> invokeExpressionText(const Command &cmd)
+{
+    const QString name = cmd.cmd.trimmed();
+    if (cmd.isScript || (name.compare(u"Invoke-Expression"_s, Qt::CaseInsensitive) != 0
+                         && name.compare(u"iex"_s, Qt::CaseInsensitive) != 0))
+        return std::nullopt;
+    for (const CommandParameter &arg : cmd.args)
+        if (!arg.name || arg.name->compare(u"Command"_s, Qt::CaseInsensitive) == 0)
+            return arg.value.toString();
+    return std::nullopt;
 }
 
 struct Token {
@@ -104,6 +255,8 @@ struct SimulatorEngine::Run {
     QList<Value> input;
     bool inputEnded = false;   // END_OF_PIPELINE_INPUT seen (or CREATE_PIPELINE NoInput)
     bool waitingInput = false; // $input waits for inputEnded
+    bool toText = false;       // Out-String: output becomes strings
+    quint32 mergedToOutput = 0; // bit per PipelineResultTypes merged into the output
     std::optional<QString> failure; // a parse error
 };
 
@@ -130,7 +283,10 @@ QString SimulatorEngine::grammarHelp()
            "  Read-Host [TEXT] [-AsSecureString] | Get-Credential [USER]\n"
            "  Start-Sleep N | Start-Sleep -Milliseconds N   (crtl_c stops it)\n"
            "  throw TEXT | TabExpansion2 TEXT | $input (pipeline input, once it has ended)\n"
-           "  ... | Out-Default   (output becomes host WriteLine calls)\n"_s;
+           "  ... | Out-Default   (output becomes host WriteLine calls)\n"
+           "  ... | Out-String    (output becomes strings)\n"
+           "  Invoke-Expression -Command TEXT (as a command, e.g. pypsrp's execute_ps)\n"
+           "  Pool requests and GET_COMMAND_METADATA are answered; merge settings are honoured.\n"_s;
 }
 
 QString SimulatorEngine::feed(const QByteArray &data)
@@ -203,13 +359,13 @@ void SimulatorEngine::pump()
         const auto &payload = *event->payload;
         if (const auto *create = std::get_if<CreatePipeline>(&payload)) {
             start(event->pipelineId, *create);
-        } else if (std::holds_alternative<GetCommandMetadata>(payload)) {
-            (void)m_pool.setPipelineState(event->pipelineId, PSInvocationState::Completed);
-            auto run = std::make_shared<Run>();
-            run->id = event->pipelineId;
-            run->target = targetOf(event->pipelineId);
-            run->ended = true;
-            m_runs.insert(run->target, run);
+        } else if (const auto *metadata = std::get_if<GetCommandMetadata>(&payload)) {
+            commandMetadata(event->pipelineId, *metadata);
+        } else if (event->messageType == MessageType::SetMaxRunspaces
+                   || event->messageType == MessageType::SetMinRunspaces
+                   || event->messageType == MessageType::GetAvailableRunspaces
+                   || event->messageType == MessageType::ResetRunspaceState) {
+            answerPoolRequest(payload);
         } else if (const auto *input = std::get_if<PipelineInput>(&payload)) {
             if (auto it = m_runs.find(targetOf(event->pipelineId)); it != m_runs.end())
                 (*it)->input.append(input->value);
@@ -238,6 +394,73 @@ void SimulatorEngine::pump()
         enqueue(targetOf(out->pipelineId), out->data);
 }
 
+QString SimulatorEngine::connectPool(const QByteArray &connectXml, QByteArray *response)
+{
+    if (const QString error = feed(connectXml); !error.isEmpty())
+        return error;
+    if (!m_pool.connectAnswerPending())
+        return u"PSRP: connectXml did not hold SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL"_s;
+    for (const QByteArray &chunk : takeOutput({}, std::numeric_limits<qsizetype>::max()))
+        *response += chunk;
+    (void)m_pool.connectAnswered();
+    pump();
+    return {};
+}
+
+void SimulatorEngine::answerPoolRequest(const Payload &payload)
+{
+    // As PowerShell's RunspacePool: a maximum below the minimum (or a minimum above the
+    // maximum, or below 1) is refused with false; available = maximum - busy runspaces.
+    if (const auto *setMax = std::get_if<SetMaxRunspaces>(&payload)) {
+        (void)m_pool.runspaceAvailability(setMax->callId, setMax->count >= m_pool.minRunspaces());
+    } else if (const auto *setMin = std::get_if<SetMinRunspaces>(&payload)) {
+        (void)m_pool.runspaceAvailability(setMin->callId,
+                                          setMin->count >= 1 && setMin->count <= m_pool.maxRunspaces());
+    } else if (const auto *get = std::get_if<GetAvailableRunspaces>(&payload)) {
+        qint64 busy = 0;
+        for (const auto &run : std::as_const(m_runs))
+            busy += run->ended ? 0 : 1;
+        (void)m_pool.runspaceAvailability(get->callId, qMax<qint64>(0, m_pool.maxRunspaces() - busy));
+    } else if (const auto *reset = std::get_if<ResetRunspaceState>(&payload)) {
+        (void)m_pool.runspaceAvailability(reset->callId, true);
+    }
+}
+
+void SimulatorEngine::commandMetadata(const QUuid &id, const GetCommandMetadata &request)
+{
+    auto run = std::make_shared<Run>();
+    run->id = id;
+    run->target = targetOf(id);
+    m_runs.insert(run->target, run);
+    const QStringList names = request.names.isEmpty() ? QStringList{u"*"_s} : request.names;
+    QList<Value> found;
+    for (const KnownCommand &command : knownCommands()) {
+        if ((static_cast<qint32>(request.commandType) & static_cast<qint32>(command.type)) == 0)
+            continue;
+        const bool named = std::any_of(names.cbegin(), names.cend(), [&](const QString &pattern) {
+            return wildcardMatch(pattern, command.name);
+        });
+        if (named)
+            found.append(commandMetadataObject(command));
+    }
+    // MS-PSRP 2.2.3.21 CommandMetadataCount first, then one CommandMetadata per command.
+    Value count = Objects::msObject({{u"Count"_s, Value(static_cast<qint32>(found.size()))}});
+    count.object()->typeNames = {u"Selected.Microsoft.PowerShell.Commands.GenericMeasureInfo"_s,
+                                 u"System.Management.Automation.PSCustomObject"_s, u"System.Object"_s};
+    (void)m_pool.writeOutput(id, count);
+    for (const Value &v : std::as_const(found))
+        (void)m_pool.writeOutput(id, v);
+    finish(*run, PSInvocationState::Completed);
+}
+
+void SimulatorEngine::writeRecord(Run &run, PipelineResultTypes stream, const Payload &record, const Value &asObject)
+{
+    if (run.mergedToOutput & (1u << static_cast<int>(stream)))
+        emitValue(run, asObject);
+    else
+        (void)m_pool.write(run.id, record);
+}
+
 void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
 {
     auto run = std::make_shared<Run>();
@@ -248,12 +471,28 @@ void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
     for (qsizetype ci = 0; ci < commands.size(); ++ci) {
         const Command &cmd = commands.at(ci);
         const QString name = cmd.cmd.trimmed();
+        // MS-PSRP 2.2.3.12: MergeMyResult Error + MergeToResult Output (protocol < 2.2), or the
+        // per-stream MergeError..MergeInformation (>= 2.2), send records to the output.
+        using R = PipelineResultTypes;
+        if ((cmd.mergeMyResult == R::Error || cmd.mergeMyResult == R::All) && cmd.mergeToResult == R::Output)
+            run->mergedToOutput |= 1u << static_cast<int>(R::Error);
+        const std::pair<R, R> perStream[] = {{R::Error, cmd.mergeError}, {R::Warning, cmd.mergeWarning},
+                                             {R::Verbose, cmd.mergeVerbose}, {R::Debug, cmd.mergeDebug},
+                                             {R::Information, cmd.mergeInformation}};
+        for (const auto &[stream, to] : perStream)
+            if (to == R::Output)
+                run->mergedToOutput |= 1u << static_cast<int>(stream);
         if (name.compare(u"Out-Default"_s, Qt::CaseInsensitive) == 0 && ci > 0) {
             run->toHost = true;
             continue;
         }
-        QString text = name;
-        if (!cmd.isScript) {
+        if (name.compare(u"Out-String"_s, Qt::CaseInsensitive) == 0 && ci > 0) {
+            run->toText = true;
+            continue;
+        }
+        const std::optional<QString> expression = invokeExpressionText(cmd);
+        QString text = expression.value_or(name);
+        if (!cmd.isScript && !expression) {
             for (const auto &arg : cmd.args) {
                 if (arg.name)
                     text += u" -"_s + *arg.name;
@@ -290,7 +529,9 @@ void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
                     const QString lower = t.text.toLower();
                     if (lower == u"out-default")
                         run->toHost = true;
-                    else if (lower != u"out-string")
+                    else if (lower == u"out-string")
+                        run->toText = true;
+                    else
                         run->failure = u"The simulator only supports '| Out-Default' and '| Out-String', not '| "_s + t.text + u"'."_s;
                     afterPipe = false;
                     // skip the rest of this element
@@ -335,14 +576,9 @@ void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
 void SimulatorEngine::emitValue(Run &run, const Value &value)
 {
     if (run.toHost) {
-        QString text;
-        if (const auto s = value.toString())
-            text = *s;
-        else if (const auto n = value.toInteger())
-            text = QString::number(*n);
-        else if (const auto *o = value.object(); o && o->toString)
-            text = *o->toString;
-        (void)m_pool.hostCall(run.id, HostMethodId::WriteLine2, {Value(text)});
+        (void)m_pool.hostCall(run.id, HostMethodId::WriteLine2, {Value(displayText(value))});
+    } else if (run.toText) {
+        (void)m_pool.writeOutput(run.id, Value(displayText(value)));
     } else {
         (void)m_pool.writeOutput(run.id, value);
     }
@@ -370,7 +606,7 @@ void SimulatorEngine::writeHost(Run &run, const QString &text)
     r.timeGenerated = now();
     r.computer = u"simulator"_s;
     r.user = u"simulator"_s;
-    (void)m_pool.write(run.id, r);
+    writeRecord(run, PipelineResultTypes::Information, r, r.toValue());
 }
 
 void SimulatorEngine::finish(Run &run, PSInvocationState state, std::optional<ErrorRecord> error)
@@ -430,19 +666,19 @@ void SimulatorEngine::resume(Run &run)
             ErrorRecord e = ErrorRecord::make(arg, u"Microsoft.PowerShell.Commands.WriteErrorException"_s, 0,
                                               u"Microsoft.PowerShell.Commands.WriteErrorException"_s);
             e.categoryActivity = u"Write-Error"_s;
-            (void)m_pool.writeError(run.id, e);
+            writeRecord(run, PipelineResultTypes::Error, e, e.toValue());
         } else if (n == u"write-warning") {
             WarningRecord r;
             r.message = arg;
-            (void)m_pool.write(run.id, r);
+            writeRecord(run, PipelineResultTypes::Warning, r, r.toValue(u"System.Management.Automation.WarningRecord"_s));
         } else if (n == u"write-verbose") {
             VerboseRecord r;
             r.message = arg;
-            (void)m_pool.write(run.id, r);
+            writeRecord(run, PipelineResultTypes::Verbose, r, r.toValue(u"System.Management.Automation.VerboseRecord"_s));
         } else if (n == u"write-debug") {
             DebugRecord r;
             r.message = arg;
-            (void)m_pool.write(run.id, r);
+            writeRecord(run, PipelineResultTypes::Debug, r, r.toValue(u"System.Management.Automation.DebugRecord"_s));
         } else if (n == u"write-information") {
             InformationRecord r;
             r.messageData = Value(arg);
@@ -450,7 +686,7 @@ void SimulatorEngine::resume(Run &run)
             r.timeGenerated = now();
             r.computer = u"simulator"_s;
             r.user = u"simulator"_s;
-            (void)m_pool.write(run.id, r);
+            writeRecord(run, PipelineResultTypes::Information, r, r.toValue());
         } else if (n == u"write-progress") {
             ProgressRecord r;
             r.activity = arg.isEmpty() ? op.named.value(u"activity"_s) : arg;

@@ -21,9 +21,14 @@ namespace TestServer {
 // Commands: prompt, Get-Location, Write-Output|-Host|-Error|-Warning|-Verbose|-Debug|
 // -Information|-Progress TEXT, Read-Host [TEXT] [-AsSecureString], Get-Credential [USER],
 // Start-Sleep N | -Milliseconds N (stopped by crtl_c), throw TEXT, TabExpansion2 TEXT,
-// Out-Default (output becomes host WriteLine calls), $PSVersionTable, A..B (B-A+1 integers),
-// $input (the pipeline input, once END_OF_PIPELINE_INPUT arrived). Write-Host is an
-// INFORMATION_RECORD (HostInformationMessage, tag PSHOST) for protocol >= 2.3, else WriteLine.
+// Out-Default (output becomes host WriteLine calls), Out-String (output becomes strings),
+// $PSVersionTable, A..B (B-A+1 integers), $input (the pipeline input, once
+// END_OF_PIPELINE_INPUT arrived); the cmdlet Invoke-Expression -Command S runs S. Write-Host is
+// an INFORMATION_RECORD (HostInformationMessage, tag PSHOST) for protocol >= 2.3, else
+// WriteLine. Merge settings (MergeMyResult/MergeToResult, MergeError..MergeInformation) send
+// records to the output as objects. Pool requests (SET_MAX/SET_MIN/GET_AVAILABLE_RUNSPACES,
+// RESET_RUNSPACE_STATE) and GET_COMMAND_METADATA (over the commands above plus Exit-PSSession)
+// are answered as PowerShell answers them; a new client may connect to the open pool.
 class SimulatorEngine : public ShellEngine {
     Q_OBJECT
 public:
@@ -40,6 +45,8 @@ public:
     void close() override;
     bool commandEnded(const QString &commandId) const override;
     bool knowsCommand(const QString &commandId) const override;
+    QString connectPool(const QByteArray &connectXml, QByteArray *response) override;
+    bool canConnectPool() const override { return true; }
 
     // Fragment size for server-to-client payloads (from the Create's MaxEnvelopeSize).
     void setMaxPayload(qsizetype bytes) { m_maxPayload = bytes; }
@@ -51,6 +58,11 @@ private:
     QString feed(const QByteArray &data);
     void pump();
     void start(const QUuid &id, const Psrp::CreatePipeline &request);
+    void answerPoolRequest(const Psrp::Payload &payload);
+    void commandMetadata(const QUuid &id, const Psrp::GetCommandMetadata &request);
+    // A record (ERROR/WARNING/...): to the output as `asObject` when the pipeline merges it.
+    void writeRecord(Run &run, Psrp::PipelineResultTypes stream, const Psrp::Payload &record,
+                     const Psrp::Value &asObject);
     void resume(Run &run);
     void finish(Run &run, Psrp::PSInvocationState state, std::optional<Psrp::ErrorRecord> error = {});
     void emitValue(Run &run, const Psrp::Value &value);

@@ -117,10 +117,13 @@ ServerConfig basicConfig()
 
 // An opened pool on a simulator shell.
 struct Session {
-    explicit Session(ServerConfig config = basicConfig()) : server(std::move(config)) {}
+    explicit Session(ServerConfig config = basicConfig(), const QUuid &poolId = QUuid::createUuid())
+        : server(std::move(config)), pool(poolId, 1, 1, Psrp::HostInfo::console(120, 50))
+    {
+    }
     LoopbackServer server;
     std::unique_ptr<Client> client;
-    Psrp::ClientRunspacePool pool{QUuid::createUuid(), 1, 1, Psrp::HostInfo::console(120, 50)};
+    Psrp::ClientRunspacePool pool;
     QString shellId;
     std::optional<QUrl> external; // a psremote-test-server process instead of `server`
 
@@ -167,14 +170,27 @@ struct Session {
 
     QString command(const QString &script, bool noInput = true)
     {
+        return command(QList<Psrp::Command>{Psrp::Command::script(script)}, noInput);
+    }
+
+    QString command(const QList<Psrp::Command> &commands, bool noInput = true)
+    {
         auto id = pool.createPipeline([&] {
             Psrp::CreatePipeline p;
             p.noInput = noInput;
-            p.powerShell.commands = {Psrp::Command::script(script)};
+            p.powerShell.commands = commands;
             p.hostInfo = Psrp::HostInfo::console(120, 50);
             return p;
         }());
+        return start(id);
+    }
+
+    // Sends the pipeline's first payload with wxf:Command.
+    QString start(const Psrp::Result<QUuid> &id)
+    {
         EXPECT_TRUE(id.ok());
+        if (!id)
+            return {};
         auto out = pool.dataToSend(pool.maxPayloadSize());
         EXPECT_TRUE(out.has_value());
         const QString commandId = upper(*id);
@@ -208,6 +224,38 @@ struct Session {
 bool hasFaultCode(const HttpResult &r, quint32 code)
 {
     return r.status == 500 && r.body.contains(QByteArray("Code=\"" + QByteArray::number(code) + '"'));
+}
+
+QList<Psrp::Value> outputsOf(const std::vector<Psrp::Event> &events)
+{
+    QList<Psrp::Value> out;
+    for (const auto &e : events)
+        if (e.kind == Psrp::Event::Kind::Message && e.payload)
+            if (const auto *o = std::get_if<Psrp::PipelineOutput>(&*e.payload))
+                out.append(o->value);
+    return out;
+}
+
+// The PSRP message types in one payload of whole messages.
+QList<Psrp::MessageType> messageTypes(QByteArrayView payload)
+{
+    QList<Psrp::MessageType> types;
+    Psrp::Defragmenter defragmenter;
+    const auto messages = defragmenter.feed(payload);
+    EXPECT_TRUE(messages.ok());
+    if (messages.ok())
+        for (const QByteArray &bytes : *messages)
+            if (const auto message = Psrp::decodeMessage(bytes); message.ok())
+                types.append(message->type);
+    return types;
+}
+
+QString shellState(Session &s)
+{
+    const auto got = s.client->post(Wsman::buildGet(context(s.target()), QUuid::createUuid(), QUuid(s.shellId)));
+    EXPECT_EQ(got.status, 200) << got.body.toStdString();
+    const qsizetype at = got.body.indexOf("State>");
+    return at < 0 ? QString() : QString::fromUtf8(got.body.mid(at + 6, got.body.indexOf('<', at) - at - 6));
 }
 
 } // namespace
@@ -610,4 +658,217 @@ TEST(ServerEndpointPwsh, TestServerProgramServesRealPowerShell)
     EXPECT_EQ(s.client->post(Wsman::buildDelete(context(s.target()), QUuid::createUuid(), QUuid(s.shellId))).status, 200);
     server.closeWriteChannel(); // the server quits when stdin closes
     EXPECT_TRUE(server.waitForFinished(10000));
+}
+
+TEST(ServerEndpoint, SimulatorAnswersPoolRequests)
+{
+    Session s;
+    s.open();
+    // SET_MAX 3 accepted, SET_MIN 5 refused (above the maximum), GET_AVAILABLE, RESET.
+    const auto setMax = s.pool.setMaxRunspaces(3);
+    const auto setMin = s.pool.setMinRunspaces(5);
+    const auto available = s.pool.getAvailableRunspaces();
+    const auto reset = s.pool.resetRunspaceState();
+    ASSERT_TRUE(setMax.ok() && setMin.ok() && available.ok() && reset.ok());
+    while (auto out = s.pool.dataToSend(s.pool.maxPayloadSize()))
+        ASSERT_EQ(s.send({}, *out).status, 200);
+    QHash<qint64, std::variant<bool, qint64>> answers;
+    for (int i = 0; i < 10 && answers.size() < 4; ++i) {
+        const auto r = s.receive({}, 1000);
+        ASSERT_EQ(r.status, 200) << r.body.toStdString();
+        while (auto e = s.pool.nextEvent())
+            if (e->kind == Psrp::Event::Kind::Message && e->payload)
+                if (const auto *a = std::get_if<Psrp::RunspaceAvailability>(&*e->payload))
+                    answers.insert(a->callId, a->value);
+    }
+    ASSERT_EQ(answers.size(), 4);
+    EXPECT_EQ(answers.value(*setMax), (std::variant<bool, qint64>(true)));
+    EXPECT_EQ(answers.value(*setMin), (std::variant<bool, qint64>(false)));
+    EXPECT_EQ(answers.value(*available), (std::variant<bool, qint64>(qint64(3))));
+    EXPECT_EQ(answers.value(*reset), (std::variant<bool, qint64>(true)));
+    EXPECT_EQ(s.pool.maxRunspaces(), 3);
+    EXPECT_EQ(s.pool.minRunspaces(), 1);
+}
+
+TEST(ServerEndpoint, GetCommandMetadataWritesTheCountThenOneObjectPerCommand)
+{
+    Session s;
+    s.open();
+    Psrp::GetCommandMetadata request;
+    request.names = {u"Out-Default"_s, u"exit-pssession"_s, u"TabExp*"_s, u"Write-[HO]*"_s, u"No-Such"_s};
+    const QString id = s.start(s.pool.getCommandMetadata(request));
+    std::optional<Psrp::PSInvocationState> final;
+    const auto events = s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind == Psrp::Event::Kind::PipelineStateChanged)
+            final = e.pipelineState;
+    });
+    EXPECT_EQ(final, Psrp::PSInvocationState::Completed);
+    const QList<Psrp::Value> outputs = outputsOf(events);
+    ASSERT_EQ(outputs.size(), 6);
+    const Psrp::PsObject *count = outputs[0].object();
+    ASSERT_NE(count, nullptr);
+    EXPECT_EQ(count->typeNames.value(0), u"Selected.Microsoft.PowerShell.Commands.GenericMeasureInfo"_s);
+    ASSERT_NE(count->property(u"Count"), nullptr);
+    EXPECT_EQ(count->property(u"Count")->toInteger(), 5);
+    QStringList names;
+    for (qsizetype i = 1; i < outputs.size(); ++i) {
+        const Psrp::PsObject *o = outputs[i].object();
+        ASSERT_NE(o, nullptr);
+        names.append(o->property(u"Name") ? o->property(u"Name")->toString().value_or(QString()) : QString());
+        ASSERT_NE(o->property(u"CommandType"), nullptr);
+        EXPECT_TRUE(o->property(u"CommandType")->toInteger().has_value());
+        EXPECT_NE(o->property(u"Parameters"), nullptr);
+    }
+    names.sort();
+    EXPECT_EQ(names, (QStringList{u"Exit-PSSession"_s, u"Out-Default"_s, u"TabExpansion2"_s, u"Write-Host"_s,
+                                  u"Write-Output"_s}));
+
+    // CommandType filters: only functions.
+    request.names = {u"*"_s};
+    request.commandType = Psrp::CommandTypes::Function;
+    const auto functions = outputsOf(s.runToDone(s.start(s.pool.getCommandMetadata(request))));
+    ASSERT_FALSE(functions.isEmpty());
+    EXPECT_EQ(functions[0].object()->property(u"Count")->toInteger(), functions.size() - 1);
+    for (qsizetype i = 1; i < functions.size(); ++i)
+        EXPECT_EQ(functions[i].object()->property(u"CommandType")->toInteger(), 2);
+}
+
+TEST(ServerEndpoint, InvokeExpressionRunsItsCommandAndOutStringMakesStrings)
+{
+    Session s;
+    s.open();
+    // pypsrp's Client.execute_ps: Invoke-Expression -Command X | Out-String -Stream.
+    const QString id = s.command({Psrp::Command::command(u"Invoke-Expression"_s)
+                                      .addParameter(u"Command"_s, Psrp::Value(u"Write-Output \"it's\"; Get-Location; 1..2"_s)),
+                                  Psrp::Command::command(u"Out-String"_s).addParameter(u"Stream"_s, Psrp::Value(true))});
+    QStringList texts;
+    for (const auto &v : outputsOf(s.runToDone(id)))
+        texts.append(v.kind() == Psrp::Value::Kind::String ? *v.toString() : u"<not a string>"_s);
+    EXPECT_EQ(texts, (QStringList{u"it's"_s, u"/simulator"_s, u"1"_s, u"2"_s}));
+}
+
+TEST(ServerEndpoint, MergedRecordsGoToTheOutput)
+{
+    Session s;
+    s.open();
+    Psrp::Command command = Psrp::Command::script(u"Write-Error e1; Write-Warning w1; Write-Verbose v1"_s);
+    command.mergeMyResult = Psrp::PipelineResultTypes::Error;
+    command.mergeToResult = Psrp::PipelineResultTypes::Output;
+    command.mergeWarning = Psrp::PipelineResultTypes::Output;
+    const QString id = s.command(QList<Psrp::Command>{command});
+    bool errorStream = false, warningStream = false, verboseStream = false;
+    const auto events = s.runToDone(id, [&](const Psrp::Event &e) {
+        if (e.kind != Psrp::Event::Kind::Message || !e.payload)
+            return;
+        errorStream = errorStream || std::holds_alternative<Psrp::ErrorRecord>(*e.payload);
+        warningStream = warningStream || std::holds_alternative<Psrp::WarningRecord>(*e.payload);
+        verboseStream = verboseStream || std::holds_alternative<Psrp::VerboseRecord>(*e.payload);
+    });
+    const auto outputs = outputsOf(events);
+    ASSERT_EQ(outputs.size(), 2);
+    ASSERT_TRUE(outputs[0].object() && outputs[1].object());
+    EXPECT_EQ(outputs[0].object()->typeNames.value(0), u"System.Management.Automation.ErrorRecord"_s);
+    EXPECT_EQ(outputs[1].object()->typeNames.value(0), u"System.Management.Automation.WarningRecord"_s);
+    EXPECT_FALSE(errorStream);
+    EXPECT_FALSE(warningStream);
+    EXPECT_TRUE(verboseStream); // not merged
+}
+
+TEST(ServerEndpoint, DisconnectedShellReportsDisconnectedUntilReconnect)
+{
+    Session s;
+    s.open();
+    EXPECT_EQ(shellState(s), u"Connected"_s);
+    ASSERT_EQ(s.client->post(Wsman::buildDisconnect(context(s.target()), QUuid::createUuid(), QUuid(s.shellId))).status, 200);
+    EXPECT_EQ(shellState(s), u"Disconnected"_s);
+    const auto listed = Wsman::parseEnumerateResponse(s.client->post(enumerate(s.target())).body);
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->shells.size(), 1);
+    EXPECT_EQ(listed->shells[0].state, u"Disconnected"_s);
+    ASSERT_EQ(s.client->post(Wsman::buildReconnect(context(s.target()), QUuid::createUuid(), QUuid(s.shellId))).status, 200);
+    EXPECT_EQ(shellState(s), u"Connected"_s);
+}
+
+TEST(ServerEndpoint, NewClientConnectsToADisconnectedPool)
+{
+    Session s;
+    s.open();
+    ASSERT_EQ(s.client->post(Wsman::buildDisconnect(context(s.target()), QUuid::createUuid(), QUuid(s.shellId))).status, 200);
+
+    Session other(basicConfig(), s.pool.id());
+    other.external = s.server.url();
+    other.client = std::make_unique<Client>(other.target());
+    other.shellId = s.shellId;
+    ASSERT_TRUE(other.pool.connect().ok());
+    const auto connectXml = other.pool.dataToSend(other.pool.maxPayloadSize());
+    ASSERT_TRUE(connectXml.has_value());
+    const auto connected = other.client->post(
+        Wsman::buildConnect(context(other.target()), QUuid::createUuid(), QUuid(other.shellId), connectXml->data));
+    ASSERT_EQ(connected.status, 200) << connected.body.toStdString();
+    const auto response = Wsman::parseConnectResponse(connected.body);
+    ASSERT_TRUE(response.ok());
+    // As the Windows recording test_psrp_disconnect_runspaces.yml: capability + init data ...
+    EXPECT_EQ(messageTypes(response->connectResponseXml),
+              (QList<Psrp::MessageType>{Psrp::MessageType::SessionCapability, Psrp::MessageType::RunspacePoolInitData}));
+    ASSERT_TRUE(other.pool.receiveData(response->connectResponseXml).ok());
+    EXPECT_EQ(other.pool.state(), Psrp::RunspacePoolState::Opened);
+    EXPECT_EQ(shellState(other), u"Connected"_s);
+    // ... then the pool state and the application private data on the next Receive.
+    const auto next = other.client->post(Wsman::buildReceive(context(other.target(), 1000), QUuid::createUuid(),
+                                                             QUuid(other.shellId), QUuid()));
+    ASSERT_EQ(next.status, 200) << next.body.toStdString();
+    const auto streams = streamsOf(next.body);
+    ASSERT_EQ(streams.size(), 1);
+    EXPECT_EQ(messageTypes(streams[0]), (QList<Psrp::MessageType>{Psrp::MessageType::RunspacePoolState,
+                                                                   Psrp::MessageType::ApplicationPrivateData}));
+    // The new client runs pipelines on the pool.
+    QStringList texts;
+    for (const auto &v : outputsOf(other.runToDone(other.command(u"Write-Output new-client"_s))))
+        texts.append(v.toString().value_or(QString()));
+    EXPECT_EQ(texts, QStringList{u"new-client"_s});
+}
+
+TEST(ServerEndpoint, ConfigGetAnswersMaxEnvelopeSizeAsWindows)
+{
+    ServerConfig config = basicConfig();
+    config.maxEnvelopeSize = 4096 * 1024;
+    LoopbackServer server(config);
+    QString error;
+    ASSERT_TRUE(server.listen(&error)) << error.toStdString();
+    Client client(server.url());
+    const QByteArray get =
+        "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:wsa=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+        "xmlns:wsman=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><s:Header>"
+        "<wsa:Action s:mustUnderstand=\"true\">http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</wsa:Action>"
+        "<wsman:MaxEnvelopeSize s:mustUnderstand=\"true\">153600</wsman:MaxEnvelopeSize>"
+        "<wsa:MessageID>uuid:19BB0C7B-013F-4BED-A95B-765900F5D92A</wsa:MessageID>"
+        "<wsman:OperationTimeout>PT20S</wsman:OperationTimeout>"
+        "<wsman:ResourceURI s:mustUnderstand=\"true\">http://schemas.microsoft.com/wbem/wsman/1/config</wsman:ResourceURI>"
+        "<wsa:To>" + server.url().toString().toUtf8() + "</wsa:To></s:Header><s:Body /></s:Envelope>";
+    const auto r = client.post(get);
+    ASSERT_EQ(r.status, 200) << r.body.toStdString();
+    const auto root = Wsman::parseXml(r.body);
+    ASSERT_TRUE(root.ok());
+    const QRegularExpression size(u"<cfg:MaxEnvelopeSizekb>(\\d+)</cfg:MaxEnvelopeSizekb>"_s);
+    const auto match = size.match(QString::fromUtf8(r.body));
+    ASSERT_TRUE(match.hasMatch()) << r.body.toStdString();
+    EXPECT_EQ(match.captured(1), u"4096"_s);
+    EXPECT_TRUE(r.body.contains("http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse"));
+    EXPECT_TRUE(r.body.contains("uuid:19BB0C7B-013F-4BED-A95B-765900F5D92A")); // RelatesTo
+}
+
+TEST(ServerEndpointPwsh, ConnectFromANewClientIsACleanFault)
+{
+    REQUIRE_PWSH_HOST();
+    Session s(pwshConfig());
+    s.open();
+    ASSERT_EQ(s.client->post(Wsman::buildDisconnect(context(s.target()), QUuid::createUuid(), QUuid(s.shellId))).status, 200);
+    Psrp::ClientRunspacePool other(s.pool.id());
+    ASSERT_TRUE(other.connect().ok());
+    const auto connectXml = other.dataToSend(other.maxPayloadSize());
+    ASSERT_TRUE(connectXml.has_value());
+    const auto r = s.client->post(Wsman::buildConnect(context(s.target()), QUuid::createUuid(), QUuid(s.shellId), connectXml->data));
+    EXPECT_TRUE(hasFaultCode(r, FaultCodes::SchemaValidation)) << r.body.toStdString();
+    EXPECT_TRUE(r.body.contains("ActionNotSupported"));
+    EXPECT_EQ(s.client->post(Wsman::buildDelete(context(s.target()), QUuid::createUuid(), QUuid(s.shellId))).status, 200);
 }
