@@ -179,10 +179,13 @@ std::optional<OutgoingData> RunspacePoolEngine::dataToSend(qsizetype maxPayloadB
 
 std::optional<Event> RunspacePoolEngine::nextEvent()
 {
-    if (m_events.empty())
+    if (m_eventHead >= m_events.size())
         return std::nullopt;
-    Event e = std::move(m_events.front());
-    m_events.pop_front();
+    Event e = std::move(m_events[m_eventHead++]);
+    if (m_eventHead == m_events.size()) {
+        m_events.clear();
+        m_eventHead = 0;
+    }
     return e;
 }
 
@@ -252,7 +255,7 @@ void RunspacePoolEngine::emitMessage(const Message &message, Payload payload)
     e.kind = Event::Kind::Message;
     e.messageType = message.type;
     e.pipelineId = message.pipelineId;
-    e.payload = std::move(payload);
+    e.payload = std::make_shared<const Payload>(std::move(payload));
     m_events.push_back(std::move(e));
 }
 

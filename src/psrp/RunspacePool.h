@@ -19,6 +19,7 @@
 #include <QVersionNumber>
 
 #include <deque>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <variant>
@@ -60,7 +61,8 @@ struct Event {
     Kind kind = Kind::Message;
     MessageType messageType = MessageType::SessionCapability; // Kind::Message
     QUuid pipelineId;
-    std::optional<Payload> payload;
+    // Shared and immutable: a Payload is large (~400 bytes), and events move through queues.
+    std::shared_ptr<const Payload> payload;
     RunspacePoolState poolState = RunspacePoolState::BeforeOpen;
     PSInvocationState pipelineState = PSInvocationState::NotStarted;
     std::optional<ErrorRecord> error;
@@ -128,7 +130,10 @@ protected:
     RunspacePoolState m_state = RunspacePoolState::BeforeOpen;
     QHash<QUuid, Pipeline> m_pipelines;
     std::unique_ptr<SessionKey> m_sessionKey; // holds a usable AES key once exchanged
-    std::deque<Event> m_events;
+    // A FIFO without per-event allocations: nextEvent() reads from m_eventHead and the vector
+    // is cleared once drained.
+    std::vector<Event> m_events;
+    std::size_t m_eventHead = 0;
 
 private:
     struct Pending {
