@@ -729,3 +729,26 @@ TEST(RunspacePoolConnect, FreshClientPoolOpensFromTheConnectAnswer)
     EXPECT_EQ(newcomer.state(), RunspacePoolState::Opened);
     EXPECT_EQ(newcomer.maxRunspaces(), pair.server.maxRunspaces());
 }
+
+TEST(RunspacePoolConnect, ClientAcceptsTheOpenedReportThatFollowsAConnect)
+{
+    OpenedPair pair;
+    pair.open();
+    ClientRunspacePool newcomer(pair.client.id());
+    ASSERT_TRUE(newcomer.connect().ok());
+    ASSERT_TRUE(pair.server.receiveData(newcomer.dataToSend(1 << 20)->data).ok());
+    ASSERT_TRUE(newcomer.receiveData(pair.server.dataToSend(1 << 20)->data).ok());
+    ASSERT_EQ(newcomer.state(), RunspacePoolState::Opened);
+    drain(newcomer);
+    // Windows then reports Opened once more (test_psrp_disconnect_runspaces.yml); so does the
+    // server engine once the connect is answered.
+    ASSERT_TRUE(pair.server.connectAnswered().ok());
+    while (auto more = pair.server.dataToSend(1 << 20)) {
+        Result<void> r = newcomer.receiveData(more->data);
+        ASSERT_TRUE(r.ok()) << r.error().detail.toStdString();
+    }
+    EXPECT_EQ(newcomer.state(), RunspacePoolState::Opened);
+    // A report of a state the pool cannot reach from Opened is still refused.
+    const RunspacePoolStateInfo backwards{RunspacePoolState::BeforeOpen, std::nullopt};
+    EXPECT_FALSE(newcomer.receiveData(serverPayload(newcomer.id(), backwards, {}, 50)).ok());
+}
