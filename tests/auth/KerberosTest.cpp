@@ -1,0 +1,3 @@
+#include "auth/Kerberos.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,3 @@
+#include "auth/Spnego.h"
+
+#include <gtest/gtest.h>
