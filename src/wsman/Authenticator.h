@@ -86,6 +86,14 @@ public:
     virtual bool isEstablished() const = 0;
     virtual QByteArray requestAuthorization() const = 0;
 
+    // The server's TLS certificate (DER), given by the Channel on HTTPS before each handshake
+    // leg is answered, for channel bindings (RFC 5929 tls-server-end-point). Default: unused.
+    virtual AuthResult<bool> setServerCertificate(QByteArrayView certificateDer)
+    {
+        Q_UNUSED(certificateDer);
+        return true;
+    }
+
     // soapContentType: e.g. "application/soap+xml;charset=UTF-8".
     virtual AuthResult<WrappedMessage> wrap(const QByteArray &plaintext, const QByteArray &soapContentType) = 0;
     // Returns the plaintext body and its original content type.

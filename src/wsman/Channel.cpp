@@ -5,6 +5,8 @@
 #include <QNetworkProxyFactory>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QStringEncoder>
 #include <QTimer>
 
@@ -424,6 +426,14 @@ void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
                 complete(makeError(TransportErrorKind::AuthenticationFailed, u"handshake did not finish"_s));
                 return;
             }
+            if (m_settings.url.scheme() == u"https") {
+                const QByteArray der = reply->sslConfiguration().peerCertificate().toDer();
+                if (auto bound = m_auth->setServerCertificate(der); !bound) {
+                    m_auth->reset();
+                    complete(makeError(TransportErrorKind::AuthenticationFailed, bound.error().detail));
+                    return;
+                }
+            }
             auto leg = m_auth->continueWith(challenges);
             if (!leg) {
                 m_auth->reset();
@@ -464,13 +474,20 @@ void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
         }
     }
 
-    if (m_auth->encryptsMessages() && !body.isEmpty()) {
+    // A success must be encrypted (unwrap refuses plaintext, so encryption cannot be stripped);
+    // an error the HTTP layer itself produced (a 400 or 413 in text/html) arrives in plaintext
+    // and is reported as the HTTP error it is.
+    QByteArray bodyType = contentType;
+    const bool success = status >= 200 && status < 300;
+    if (m_auth->encryptsMessages() && !body.isEmpty()
+        && (success || contentType.toLower().startsWith("multipart/"))) {
         auto plain = m_auth->unwrap(body, contentType);
         if (!plain) {
             complete(makeError(TransportErrorKind::MessageProtection, plain.error().detail));
             return;
         }
         body = plain.value().body;
+        bodyType = plain.value().contentType;
     }
 
     if (status >= 300 && status < 400) {
@@ -484,11 +501,11 @@ void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
         TransportError e = makeError(TransportErrorKind::HttpStatus, u"HTTP %1"_s.arg(status));
         e.httpStatus = status;
         e.body = std::move(body);
-        e.contentType = contentType;
+        e.contentType = bodyType;
         complete(std::move(e));
         return;
     }
-    complete(TransportResponse{status, contentType, std::move(body)});
+    complete(TransportResponse{status, bodyType, std::move(body)});
 }
 
 void Channel::complete(TransportResult result)

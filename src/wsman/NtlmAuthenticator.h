@@ -65,7 +65,7 @@ public:
     // the TLS handshake of the first leg is done.
     void setChannelBindings(std::optional<Auth::ChannelBindings> bindings);
     // RFC 5929 tls-server-end-point bindings from the server certificate (DER).
-    AuthResult<bool> setServerCertificate(QByteArrayView certificateDer);
+    AuthResult<bool> setServerCertificate(QByteArrayView certificateDer) override;
 
     // The negotiated context, for diagnostics and tests; null before AUTHENTICATE.
     const Auth::NtlmClient *context() const;

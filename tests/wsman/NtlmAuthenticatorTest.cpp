@@ -424,6 +424,8 @@ struct WinrmNtlmServer {
     QString acceptError;
     QList<QByteArray> plaintexts;
     bool closeAfterEachMessage = false;
+    std::optional<HttpResponse> plainAnswer; // once authenticated, answer this instead
+    Auth::Ntlm::AvPairs lastClientPairs;
 
     HttpResponse operator()(const HttpRequest &request)
     {
@@ -437,12 +439,15 @@ struct WinrmNtlmServer {
                 return HttpResponse::unauthorized("Negotiate " + side.challenge.toBase64());
             }
             acceptError = side.ntlm.accept(side.negotiate, side.challenge, token, AuthTest::Password);
+            lastClientPairs = side.ntlm.clientPairs;
             if (!acceptError.isEmpty())
                 return HttpResponse::unauthorized("Negotiate");
             return HttpResponse::soap({});
         }
         if (!side.ntlm.security)
             return HttpResponse::unauthorized("Negotiate");
+        if (plainAnswer)
+            return *plainAnswer;
         const AuthResult<WrappedMessage> plain =
             serverDecrypt(side.ntlm, WrappedMessage{request.body, request.header("Content-Type")});
         if (!plain)
@@ -550,4 +555,65 @@ TEST(NtlmAuthenticator, ChannelReauthenticatesOnANewConnection)
     for (const HttpRequest &r : http.requests())
         connections.append(r.connection);
     EXPECT_EQ(connections, (QList<int>{1, 1, 1, 2, 2, 2, 2}));
+}
+
+TEST(NtlmAuthenticator, ChannelGivesTheServerCertificateForChannelBindingsOverHttps)
+{
+    QString diagnostics;
+    const std::optional<TestSupport::TestPki> pki = TestSupport::TestPki::generate(&diagnostics);
+    if (!pki)
+        GTEST_SKIP() << "openssl unavailable: " << diagnostics.toStdString();
+    WinrmNtlmServer winrm;
+    HttpTestServer https([&](const HttpRequest &r) { return winrm(r); });
+    ASSERT_TRUE(https.listenTls(pki->server, pki->serverKey));
+    ChannelSettings settings;
+    settings.url = https.url();
+    settings.url.setScheme(u"https"_s);
+    settings.extraCaCertificates = {pki->ca};
+    Channel channel(settings, makeUnique());
+    const auto results = postAll(channel, {Envelope});
+    ASSERT_TRUE(results[0]);
+    ASSERT_TRUE(results[0]->ok()) << results[0]->error().detail.toStdString();
+    EXPECT_EQ(winrm.acceptError, QString());
+    // The AUTHENTICATE carried MD5(gss_channel_bindings_struct) of tls-server-end-point of the
+    // very certificate the TLS server presented.
+    const auto expected = Auth::ChannelBindings::tlsServerEndPoint(AuthTest::crypto(), pki->server.toDer());
+    ASSERT_TRUE(expected);
+    const auto *pair = findPair(winrm.lastClientPairs, Auth::Ntlm::AvId::MsvAvChannelBindings);
+    ASSERT_NE(pair, nullptr);
+    EXPECT_EQ(pair->value, *AuthTest::crypto().md5(expected->serialize()));
+}
+
+TEST(NtlmAuthenticator, ChannelReportsTheUnwrappedContentTypeAndPlaintextHttpErrors)
+{
+    WinrmNtlmServer winrm;
+    HttpTestServer http([&](const HttpRequest &r) { return winrm(r); });
+    ASSERT_TRUE(http.listen());
+    ChannelSettings settings;
+    settings.url = http.url();
+    Channel channel(settings, makeUnique());
+    auto first = postAll(channel, {Envelope});
+    ASSERT_TRUE(first[0] && first[0]->ok());
+    EXPECT_TRUE(first[0]->response().contentType.startsWith("application/soap+xml"))
+        << first[0]->response().contentType.toStdString();
+
+    // An error of the HTTP layer itself comes in plaintext: it is that HTTP error, not a
+    // message-protection failure.
+    HttpResponse tooLarge;
+    tooLarge.status = 413;
+    tooLarge.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("text/html")});
+    tooLarge.body = "<html>Request Entity Too Large</html>";
+    winrm.plainAnswer = tooLarge;
+    auto second = postAll(channel, {Envelope});
+    ASSERT_TRUE(second[0]);
+    ASSERT_FALSE(second[0]->ok());
+    EXPECT_EQ(second[0]->error().kind, TransportErrorKind::HttpStatus);
+    EXPECT_EQ(second[0]->error().httpStatus, 413);
+
+    // A plaintext success on an encrypting channel is refused: encryption cannot be stripped.
+    winrm.plainAnswer = HttpResponse::soap("<s:Envelope>forged</s:Envelope>");
+    auto third = postAll(channel, {Envelope});
+    ASSERT_TRUE(third[0]);
+    ASSERT_FALSE(third[0]->ok());
+    EXPECT_EQ(third[0]->error().kind, TransportErrorKind::MessageProtection);
 }
