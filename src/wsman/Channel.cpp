@@ -299,6 +299,8 @@ void Channel::issue(const QByteArray &body, const QByteArray &contentType, const
 
     m_received.clear();
     m_unignoredSslErrors.clear();
+    m_pinMismatch = false;
+    m_peerCertificate.clear();
     m_tooLarge = false;
     m_cancelling = false;
     QNetworkReply *reply = m_manager->post(request, body);
@@ -306,6 +308,7 @@ void Channel::issue(const QByteArray &body, const QByteArray &contentType, const
     connect(reply, &QNetworkReply::metaDataChanged, this, &Channel::onMetaDataChanged);
     connect(reply, &QNetworkReply::readyRead, this, &Channel::onReadyRead);
     connect(reply, &QNetworkReply::sslErrors, this, &Channel::onSslErrors);
+    connect(reply, &QNetworkReply::encrypted, this, &Channel::onEncrypted);
     connect(reply, &QNetworkReply::finished, this, &Channel::onFinished);
 }
 
@@ -335,10 +338,31 @@ void Channel::onReadyRead()
     m_received.append(chunk);
 }
 
+namespace {
+
+QByteArray sha256Of(const QSslCertificate &certificate)
+{
+    return certificate.isNull() ? QByteArray() : certificate.digest(QCryptographicHash::Sha256);
+}
+
+} // namespace
+
 void Channel::onSslErrors(const QList<QSslError> &errors)
 {
     QList<QSslError> ignorable;
     m_unignoredSslErrors.clear();
+    if (m_reply)
+        m_peerCertificate = m_reply->sslConfiguration().peerCertificate();
+    if (!m_settings.pinnedSha256.isEmpty()) {
+        if (m_settings.pinnedSha256.contains(sha256Of(m_peerCertificate))) {
+            if (m_reply)
+                m_reply->ignoreSslErrors(errors); // the user pinned exactly this certificate
+            return;
+        }
+        m_pinMismatch = true;
+        m_unignoredSslErrors = errors;
+        return;
+    }
     for (const QSslError &e : errors) {
         const bool skip = (m_settings.skipCACheck && isCaError(e.error()))
                        || (m_settings.skipCNCheck && e.error() == QSslError::HostNameMismatch)
@@ -350,6 +374,19 @@ void Channel::onSslErrors(const QList<QSslError> &errors)
     }
     if (m_unignoredSslErrors.isEmpty() && m_reply)
         m_reply->ignoreSslErrors(ignorable);
+}
+
+// Called once the TLS handshake succeeded (CA-valid or errors ignored): with pins, only a
+// pinned certificate may carry on.
+void Channel::onEncrypted()
+{
+    if (!m_reply)
+        return;
+    m_peerCertificate = m_reply->sslConfiguration().peerCertificate();
+    if (!m_settings.pinnedSha256.isEmpty() && !m_settings.pinnedSha256.contains(sha256Of(m_peerCertificate))) {
+        m_pinMismatch = true;
+        m_reply->abort();
+    }
 }
 
 void Channel::onFinished()
@@ -377,6 +414,16 @@ void Channel::onFinished()
                                u"response body larger than the limit of %1 bytes"_s.arg(*m_settings.maxResponseSize)));
             return;
         }
+        if (m_pinMismatch) {
+            TransportError e = makeError(TransportErrorKind::Tls,
+                                         u"the server's certificate (SHA-256 %1) is not the one pinned for this endpoint: "
+                                         "it changed since it was pinned, or someone is in between"_s
+                                             .arg(QString::fromLatin1(sha256Of(m_peerCertificate).toHex(':'))));
+            e.pinMismatch = true;
+            e.peerCertificate = m_peerCertificate;
+            complete(std::move(e));
+            return;
+        }
         if (m_cancelling) {
             complete(makeError(TransportErrorKind::Cancelled, u"cancelled"_s));
             return;
@@ -400,6 +447,7 @@ void Channel::onFinished()
         case QNetworkReply::SslHandshakeFailedError:
             e.kind = TransportErrorKind::Tls;
             e.sslErrors = m_unignoredSslErrors;
+            e.peerCertificate = m_peerCertificate;
             for (const QSslError &s : std::as_const(m_unignoredSslErrors))
                 e.detail += u"; "_s + s.errorString();
             break;

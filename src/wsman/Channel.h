@@ -49,6 +49,8 @@ struct TransportError {
     QByteArray contentType;    // HttpStatus
     QUrl location;             // Redirect
     QList<QSslError> sslErrors; // Tls: the certificate errors that were not ignored
+    QSslCertificate peerCertificate; // Tls: what the server presented, to show before pinning
+    bool pinMismatch = false;        // Tls: the endpoint has pins and this certificate is not one
 };
 
 struct TransportResponse {
@@ -87,6 +89,10 @@ struct ChannelSettings {
     bool skipCNCheck = false;
     bool skipRevocationCheck = false;
     QList<QSslCertificate> extraCaCertificates;
+    // Trust on first use: SHA-256 digests of the DER certificates the user pinned for this
+    // endpoint. A pinned certificate is trusted despite CA or name errors; when pins exist, any
+    // other certificate is refused (pinMismatch), even one a CA would vouch for.
+    QList<QByteArray> pinnedSha256;
     // Responses are bounded by the MaxEnvelopeSize the client sends (dossier 1.10: 150-500 KiB
     // by default); this cap only has to stop a hostile server. nullopt: unlimited.
     std::optional<qint64> maxResponseSize = qint64(64) * 1024 * 1024;
@@ -142,6 +148,7 @@ private:
     void onMetaDataChanged();
     void onReadyRead();
     void onSslErrors(const QList<QSslError> &errors);
+    void onEncrypted();
     void onFinished();
     void handleHttpAnswer(QNetworkReply *reply, QByteArray body);
     void complete(TransportResult result);
@@ -158,6 +165,8 @@ private:
     QPointer<QNetworkReply> m_reply;
     QByteArray m_received;
     QList<QSslError> m_unignoredSslErrors;
+    bool m_pinMismatch = false;
+    QSslCertificate m_peerCertificate; // of the current request's TLS handshake
     bool m_cancelling = false;
     bool m_tooLarge = false;
     bool m_connectedOnce = false;

@@ -656,3 +656,36 @@ TEST_F(ChannelTls, WrongHostNameFailsUnlessSkipCNCheck)
     });
     EXPECT_TRUE(skipped.ok()) << skipped.error().detail.toStdString();
 }
+
+TEST_F(ChannelTls, PinnedCertificateIsTrustedAndAnyOtherRefused)
+{
+    const QByteArray pin = s_pki->server.digest(QCryptographicHash::Sha256);
+    // Unknown CA: refused, and the error carries the certificate to show before pinning.
+    const TransportResult unknown = postTls(s_pki->server, s_pki->serverKey, [](ChannelSettings &) {});
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().kind, TransportErrorKind::Tls);
+    EXPECT_EQ(unknown.error().peerCertificate, s_pki->server);
+    EXPECT_FALSE(unknown.error().pinMismatch);
+
+    // Pinned: trusted although no CA vouches for it.
+    const TransportResult pinned = postTls(s_pki->server, s_pki->serverKey,
+                                           [&](ChannelSettings &s) { s.pinnedSha256 = {pin}; });
+    ASSERT_TRUE(pinned.ok()) << pinned.error().detail.toStdString();
+
+    // Another certificate where one is pinned: refused loudly, whether or not it verifies.
+    const TransportResult changed = postTls(s_pki->wrongNameServer, s_pki->wrongNameKey,
+                                            [&](ChannelSettings &s) { s.pinnedSha256 = {pin}; });
+    ASSERT_FALSE(changed.ok());
+    EXPECT_TRUE(changed.error().pinMismatch);
+    EXPECT_EQ(changed.error().peerCertificate, s_pki->wrongNameServer);
+    EXPECT_TRUE(changed.error().detail.contains(u"pinned"_s)) << changed.error().detail.toStdString();
+
+    const QByteArray otherPin = s_pki->wrongNameServer.digest(QCryptographicHash::Sha256);
+    const TransportResult verifiedButNotPinned = postTls(s_pki->server, s_pki->serverKey, [&](ChannelSettings &s) {
+        s.extraCaCertificates = {s_pki->ca};
+        s.pinnedSha256 = {otherPin};
+    });
+    ASSERT_FALSE(verifiedButNotPinned.ok());
+    EXPECT_TRUE(verifiedButNotPinned.error().pinMismatch);
+    EXPECT_EQ(verifiedButNotPinned.error().kind, TransportErrorKind::Tls);
+}
