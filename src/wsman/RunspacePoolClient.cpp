@@ -173,6 +173,7 @@ void RunspacePoolClient::open()
     m_url = target->url;
     m_channelSettings = ChannelSettings::from(target.value(), m_options.sessionOption);
     m_channelSettings.extraCaCertificates = m_options.extraCaCertificates;
+    m_channelSettings.pinnedSha256 = m_options.pinnedSha256;
     m_context.resourceUri = target->resourceUri;
     m_context.sessionId = m_sessionId;
     m_context.uiCulture = m_options.sessionOption.uiCulture;
