@@ -142,6 +142,13 @@ Result<QList<QByteArray>> Defragmenter::feed(QByteArrayView payload)
 // carries S, the last E. A violation drops that ObjectId's partial message.
 Result<void> Defragmenter::feed(QByteArrayView payload, QList<Completed> &completed)
 {
+    return feed(payload, [&completed](quint64 objectId, QByteArrayView message) {
+        completed.append({objectId, message.toByteArray()});
+    });
+}
+
+Result<void> Defragmenter::feed(QByteArrayView payload, const MessageSink &onMessage)
+{
     qsizetype offset = 0;
     while (offset < payload.size()) {
         Result<Header> parsed = readHeader(payload, offset);
@@ -173,7 +180,7 @@ Result<void> Defragmenter::feed(QByteArrayView payload, QList<Completed> &comple
                             u"message exceeds the %1-byte limit"_s.arg(m_maxMessageSize));
             }
             if (h.end) {
-                completed.append({h.objectId, blob.toByteArray()});
+                onMessage(h.objectId, blob);
                 continue;
             }
             if (qsizetype(m_partial.size()) >= m_maxPartialMessages) {
@@ -214,8 +221,9 @@ Result<void> Defragmenter::feed(QByteArrayView payload, QList<Completed> &comple
         ++partial.nextFragmentId;
         if (h.end) {
             m_partialBytes -= partial.data.size();
-            completed.append({h.objectId, std::move(partial.data)});
+            const QByteArray message = std::move(partial.data);
             m_partial.erase(it);
+            onMessage(h.objectId, message);
         }
     }
     return {};

@@ -6,6 +6,7 @@
 #include <QByteArrayView>
 #include <QList>
 
+#include <functional>
 #include <map>
 
 namespace Psrp {
@@ -50,6 +51,10 @@ public:
         QByteArray data;
     };
     Result<void> feed(QByteArrayView payload, QList<Completed> &completed);
+    // As feed(), handing each completed message to `onMessage` as soon as it is complete, without
+    // a copy when a single fragment carries it (the view is valid during the call only).
+    using MessageSink = std::function<void(quint64 objectId, QByteArrayView message)>;
+    Result<void> feed(QByteArrayView payload, const MessageSink &onMessage);
 
     // True while some message is incomplete.
     bool hasPartialMessages() const { return !m_partial.empty(); }

@@ -2,6 +2,7 @@
 
 #include <QtEndian>
 
+#include <algorithm>
 #include <array>
 
 using namespace Qt::Literals::StringLiterals;
@@ -52,13 +53,25 @@ constexpr std::array<TypeInfo, 31> typeTable{{
     {MessageType::PipelineHostResponse, "PIPELINE_HOST_RESPONSE"_L1, true, false},
 }};
 
+// typeTable's indices ordered by wire value, for a binary search (every message is looked up).
+constexpr std::array<quint8, typeTable.size()> byValue = [] {
+    std::array<quint8, typeTable.size()> order{};
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = quint8(i);
+    std::sort(order.begin(), order.end(), [](quint8 a, quint8 b) {
+        return static_cast<quint32>(typeTable[a].type) < static_cast<quint32>(typeTable[b].type);
+    });
+    return order;
+}();
+
 const TypeInfo *findType(quint32 value)
 {
-    for (const TypeInfo &info : typeTable) {
-        if (static_cast<quint32>(info.type) == value)
-            return &info;
-    }
-    return nullptr;
+    const auto it = std::lower_bound(byValue.begin(), byValue.end(), value, [](quint8 index, quint32 v) {
+        return static_cast<quint32>(typeTable[index].type) < v;
+    });
+    if (it == byValue.end() || static_cast<quint32>(typeTable[*it].type) != value)
+        return nullptr;
+    return &typeTable[*it];
 }
 
 constexpr QByteArrayView utf8Bom("\xEF\xBB\xBF", 3);
@@ -134,6 +147,15 @@ QByteArray encodeMessage(const Message &message, bool withBom)
 
 Result<Message> decodeMessage(QByteArrayView bytes)
 {
+    QByteArrayView data;
+    Result<Message> message = decodeMessageHeader(bytes, &data);
+    if (message)
+        message->data = data.toByteArray();
+    return message;
+}
+
+Result<Message> decodeMessageHeader(QByteArrayView bytes, QByteArrayView *data)
+{
     if (bytes.size() < MessageHeaderSize) {
         return makeError(ErrorCode::MessageTruncated,
                          u"PSRP message of %1 bytes is shorter than the 40-byte header"_s.arg(bytes.size()));
@@ -158,10 +180,9 @@ Result<Message> decodeMessage(QByteArrayView bytes)
     message.type = *known;
     message.runspacePoolId = guidFromDotNetBytes(bytes.sliced(8, 16));
     message.pipelineId = guidFromDotNetBytes(bytes.sliced(24, 16));
-    QByteArrayView data = bytes.sliced(MessageHeaderSize);
-    if (data.startsWith(utf8Bom))
-        data = data.sliced(3);
-    message.data = data.toByteArray();
+    *data = bytes.sliced(MessageHeaderSize);
+    if (data->startsWith(utf8Bom))
+        *data = data->sliced(3);
     return message;
 }
 

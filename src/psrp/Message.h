@@ -75,6 +75,8 @@ QByteArray encodeMessage(const Message &message, bool withBom = false);
 // Parses header and data; strips a leading UTF-8 BOM from data. Unknown MessageType values and
 // Destinations are errors (UnknownMessageType / InvalidValue), short input MessageTruncated.
 Result<Message> decodeMessage(QByteArrayView bytes);
+// As decodeMessage, leaving Message::data empty: `data` views the data (BOM stripped) in `bytes`.
+Result<Message> decodeMessageHeader(QByteArrayView bytes, QByteArrayView *data);
 
 // .NET Guid.ToByteArray() order: the first three groups little-endian, the rest as written.
 QByteArray guidToDotNetBytes(const QUuid &id);

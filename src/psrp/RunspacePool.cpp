@@ -93,13 +93,11 @@ Error RunspacePoolEngine::unexpected(MessageType type, RunspacePoolState state, 
 
 Result<void> RunspacePoolEngine::receiveData(QByteArrayView payload)
 {
-    QList<Defragmenter::Completed> completed;
-    const Result<void> fed = m_defragmenter.feed(payload, completed);
     std::optional<Error> first;
-    for (const Defragmenter::Completed &message : std::as_const(completed)) {
-        if (Result<void> r = processMessage(message.data); !r && !first)
+    const Result<void> fed = m_defragmenter.feed(payload, [this, &first](quint64, QByteArrayView message) {
+        if (Result<void> r = processMessage(message); !r && !first)
             first = r.error();
-    }
+    });
     if (first)
         return *first;
     return fed;
@@ -107,7 +105,8 @@ Result<void> RunspacePoolEngine::receiveData(QByteArrayView payload)
 
 Result<void> RunspacePoolEngine::processMessage(QByteArrayView bytes)
 {
-    Result<Message> decoded = decodeMessage(bytes);
+    QByteArrayView data;
+    Result<Message> decoded = decodeMessageHeader(bytes, &data); // the data is decoded in place
     if (!decoded)
         return decoded.error();
     Message &message = *decoded;
@@ -132,7 +131,7 @@ Result<void> RunspacePoolEngine::processMessage(QByteArrayView bytes)
         return makeError(ErrorCode::UnexpectedMessage,
                          messageTypeName(message.type) % u" for runspace pool "_s
                              % idText(message.runspacePoolId) % u", this is "_s % idText(m_id));
-    Result<Payload> payload = decodePayloadData(message.type, message.data);
+    Result<Payload> payload = decodePayloadData(message.type, data);
     if (!payload)
         return payload.error();
     return handleMessage(message, std::move(*payload));
@@ -218,7 +217,8 @@ Result<void> RunspacePoolEngine::changeState(RunspacePoolState to, std::optional
     Event e;
     e.kind = Event::Kind::PoolStateChanged;
     e.poolState = to;
-    e.error = error;
+    if (error)
+        e.error = std::make_shared<const ErrorRecord>(*error);
     m_events.push_back(std::move(e));
 
     // A pool that ends takes its pipelines with it: MS-PSRP 3.1.4 has no pipeline outlive its
@@ -244,7 +244,8 @@ Result<void> RunspacePoolEngine::changePipelineState(Pipeline &pipeline, PSInvoc
     e.kind = Event::Kind::PipelineStateChanged;
     e.pipelineId = pipeline.id();
     e.pipelineState = to;
-    e.error = std::move(error);
+    if (error)
+        e.error = std::make_shared<const ErrorRecord>(std::move(*error));
     m_events.push_back(std::move(e));
     return {};
 }

@@ -65,7 +65,7 @@ struct Event {
     std::shared_ptr<const Payload> payload;
     RunspacePoolState poolState = RunspacePoolState::BeforeOpen;
     PSInvocationState pipelineState = PSInvocationState::NotStarted;
-    std::optional<ErrorRecord> error;
+    std::shared_ptr<const ErrorRecord> error; // the reason, if any (shared: events move often)
 };
 
 // The sans-IO core shared by both sides of a runspace pool: fragment packing and reassembly,

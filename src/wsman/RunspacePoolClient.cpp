@@ -561,7 +561,8 @@ void RunspacePoolClient::processEvents()
             } else if (event->poolState == Psrp::RunspacePoolState::Broken) {
                 ClientError e = clientError(ClientErrorKind::PoolBroken,
                               event->error ? event->error->message : u"the runspace pool is broken"_s);
-                e.errorRecord = event->error;
+                if (event->error)
+                    e.errorRecord = *event->error;
                 fail(e);
                 return;
             } else if (event->poolState == Psrp::RunspacePoolState::Closed && m_phase != Phase::Closing) {
@@ -575,7 +576,7 @@ void RunspacePoolClient::processEvents()
                 if (auto p = m_pipelines.value(event->pipelineId)) {
                     p->finalState = true;
                     finishPipeline(event->pipelineId, p->localError ? Psrp::PSInvocationState::Failed : event->pipelineState,
-                                   event->error);
+                                   event->error ? std::optional<Psrp::ErrorRecord>(*event->error) : std::nullopt);
                 }
             }
             break;

@@ -259,7 +259,7 @@ TEST_F(InMemorySession, StopEndsStoppedWithErrorRecord)
     const Event *stopped = stateEvent(evs, Event::Kind::PipelineStateChanged);
     ASSERT_NE(stopped, nullptr);
     EXPECT_EQ(stopped->pipelineState, PSInvocationState::Stopped);
-    ASSERT_TRUE(stopped->error.has_value());
+    ASSERT_NE(stopped->error, nullptr);
     EXPECT_EQ(stopped->error->message, u"The pipeline has been stopped."_s);
     EXPECT_EQ(stopped->error->fullyQualifiedErrorId, u"PipelineStopped"_s);
     EXPECT_EQ(client.pipelineState(pid), PSInvocationState::Stopped);
@@ -281,7 +281,7 @@ TEST_F(InMemorySession, FailureEndsFailedWithErrorRecord)
     const Event *failed = stateEvent(evs, Event::Kind::PipelineStateChanged);
     ASSERT_NE(failed, nullptr);
     EXPECT_EQ(failed->pipelineState, PSInvocationState::Failed);
-    ASSERT_TRUE(failed->error.has_value());
+    ASSERT_NE(failed->error, nullptr);
     EXPECT_EQ(failed->error->message, u"boom"_s);
 }
 
@@ -505,7 +505,7 @@ TEST_F(InMemorySession, BrokenPoolFailsItsRunningPipelines)
     ASSERT_NE(pipelineEnd, nullptr);
     EXPECT_EQ(pipelineEnd->pipelineId, pid);
     EXPECT_EQ(pipelineEnd->pipelineState, PSInvocationState::Failed);
-    ASSERT_TRUE(pipelineEnd->error.has_value());
+    ASSERT_NE(pipelineEnd->error, nullptr);
     // Nothing more may be sent on a broken pool.
     EXPECT_FALSE(client.sendInput(pid, Value(qint32(1))).ok());
 }
