@@ -17,6 +17,7 @@ inline constexpr quint32 SchemaValidation = Wsman::FaultCode::SchemaValidation;
 inline constexpr quint32 InvalidResourceUri = Wsman::FaultCode::InvalidResourceUri;
 inline constexpr quint32 EnvelopeTooLarge = Wsman::FaultCode::EnvelopeTooLarge;
 inline constexpr quint32 InvalidHeader = Wsman::FaultCode::InvalidHeader;
+inline constexpr quint32 AccessDenied = 5; // dossier 1.11: authenticated but not authorised
 } // namespace FaultCodes
 
 // Endpoint helpers on top of Wsman::ServerEnvelope (candidates to move into wsman).

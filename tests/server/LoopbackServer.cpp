@@ -1,13 +1,16 @@
 #include "LoopbackServer.h"
 
+#include "GssAcceptor.h"
+#include "PwshEngine.h"
 #include "ReplayEngine.h"
-
-#include <QPointer>
 #include "ShellEngine.h"
 #include "SimulatorEngine.h"
-#include "PwshEngine.h"
+
+#include "wsman/MessageEncryption.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QPointer>
 #include <QSslServer>
 #include <QSslSocket>
 #include <QTcpServer>
@@ -21,7 +24,19 @@ namespace TestServer {
 
 namespace {
 constexpr qsizetype MaxHeaderBytes = 64 * 1024;
+constexpr QByteArrayView SoapUtf8 = "application/soap+xml;charset=UTF-8";
+
+// ServerConfig::user against a GSSAPI peer name ("DOM\user" from NTLM, "user@REALM" from Kerberos).
+bool userMatches(const QString &expected, const QString &peer)
+{
+    if (expected.isEmpty())
+        return true;
+    if (expected.contains(u'\\') || expected.contains(u'@'))
+        return expected.compare(peer, Qt::CaseInsensitive) == 0;
+    const QString account = peer.section(u'\\', -1).section(u'@', 0, 0);
+    return expected.compare(account, Qt::CaseInsensitive) == 0;
 }
+} // namespace
 
 struct LoopbackServer::Shell {
     QString id;
@@ -66,6 +81,12 @@ struct LoopbackServer::Connection {
     std::optional<Wsman::ServerRequest> receive; // a Receive held open (long poll)
     QString receiveTarget;
     std::unique_ptr<QTimer> receiveTimer;
+    // Negotiate/Kerberos: the security context bound to this connection (dossier 3.1).
+    std::unique_ptr<GssAcceptor> gss;
+    QByteArray gssScheme;        // "Negotiate" or "Kerberos"
+    bool gssAuthenticated = false;
+    QByteArray finalToken;       // the last acceptor token, for the next 2xx
+    bool encrypted = false;      // the request being answered came encrypted: seal the answer
 };
 
 LoopbackServer::LoopbackServer(ServerConfig config, QObject *parent)
@@ -85,6 +106,10 @@ LoopbackServer::~LoopbackServer()
 
 bool LoopbackServer::listen(QString *error)
 {
+    if (!m_config.ntlmUserFile.isEmpty())
+        qputenv("NTLM_USER_FILE", QFile::encodeName(m_config.ntlmUserFile));
+    if (!m_config.keytab.isEmpty())
+        qputenv("KRB5_KTNAME", QFile::encodeName(m_config.keytab));
     if (m_config.engine == EngineKind::Replay) {
         m_replay = std::make_unique<ReplayEngine>();
         QString why;
@@ -135,6 +160,32 @@ QUrl LoopbackServer::url() const
     u.setPort(port());
     u.setPath(m_config.path);
     return u;
+}
+
+void LoopbackServer::dropConnections()
+{
+    const auto sockets = m_connections.keys();
+    for (QTcpSocket *socket : sockets)
+        socket->abort();
+}
+
+QList<std::pair<QByteArray, QByteArray>> LoopbackServer::challenges() const
+{
+    QList<std::pair<QByteArray, QByteArray>> list;
+    for (AuthScheme scheme : m_config.authSchemes) {
+        switch (scheme) {
+        case AuthScheme::Negotiate:
+            list.append(std::pair<QByteArray, QByteArray>("WWW-Authenticate", "Negotiate"));
+            break;
+        case AuthScheme::Kerberos:
+            list.append(std::pair<QByteArray, QByteArray>("WWW-Authenticate", "Kerberos"));
+            break;
+        case AuthScheme::Basic:
+            list.append(std::pair<QByteArray, QByteArray>("WWW-Authenticate", "Basic realm=\"WSMAN\""));
+            break;
+        }
+    }
+    return list;
 }
 
 void LoopbackServer::forgetShell(const QString &shellId)
@@ -228,13 +279,21 @@ void LoopbackServer::onReadyRead(QTcpSocket *socket)
 }
 
 void LoopbackServer::sendHttp(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &body,
-                              const QList<std::pair<QByteArray, QByteArray>> &extraHeaders)
+                              const QList<std::pair<QByteArray, QByteArray>> &extraHeaders,
+                              const QByteArray &contentType)
 {
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\nServer: psremote-test-server\r\n";
     for (const auto &[name, value] : extraHeaders)
         out += name + ": " + value + "\r\n";
+    if (status >= 200 && status < 300) {
+        // Dossier 3.1: the final acceptor token (mutual authentication) rides on the 2xx.
+        if (auto it = m_connections.find(socket); it != m_connections.end() && !(*it)->finalToken.isEmpty()) {
+            out += "WWW-Authenticate: " + (*it)->gssScheme + ' ' + (*it)->finalToken.toBase64() + "\r\n";
+            (*it)->finalToken.clear();
+        }
+    }
     if (!body.isEmpty())
-        out += "Content-Type: application/soap+xml;charset=UTF-8\r\n";
+        out += "Content-Type: " + contentType + "\r\n";
     out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 
     auto write = [this, socket = QPointer<QTcpSocket>(socket), out] {
@@ -260,7 +319,90 @@ void LoopbackServer::sendHttp(QTcpSocket *socket, int status, const QByteArray &
 
 void LoopbackServer::sendSoap(QTcpSocket *socket, const QByteArray &xml, int status)
 {
-    sendHttp(socket, status, status == 200 ? QByteArray("OK") : QByteArray("Internal Server Error"), xml);
+    const QByteArray reason = status == 200 ? QByteArray("OK") : QByteArray("Internal Server Error");
+    const auto it = m_connections.find(socket);
+    if (it != m_connections.end() && (*it)->encrypted && (*it)->gss) {
+        // MS-WSMV 2.2.9.1: answers to encrypted requests (faults included) are sealed in kind.
+        Connection &connection = **it;
+        const Wsman::MessageEncryption encryption(connection.gssScheme == "Kerberos"
+                                                      ? Wsman::MessageEncryption::KerberosProtocol.toByteArray()
+                                                      : Wsman::MessageEncryption::SpnegoProtocol.toByteArray());
+        auto wrapped = encryption.encrypt(xml, SoapUtf8, [&connection](QByteArrayView part) {
+            return connection.gss->seal(part);
+        });
+        if (!wrapped) {
+            qWarning("psremote-test-server: cannot seal a response: %s", qPrintable(wrapped.error().detail));
+            socket->abort();
+            return;
+        }
+        sendHttp(socket, status, reason, wrapped.value().body, {}, wrapped.value().contentType);
+        return;
+    }
+    sendHttp(socket, status, reason, xml);
+}
+
+bool LoopbackServer::authenticate(QTcpSocket *socket, Connection &connection, const QByteArray &authorization,
+                                  bool emptyBody)
+{
+    const bool gssOffered = offers(AuthScheme::Negotiate) || offers(AuthScheme::Kerberos);
+    if (!gssOffered && m_config.user.isEmpty())
+        return true;
+    const qsizetype space = authorization.indexOf(' ');
+    const QByteArray scheme = (space < 0 ? authorization : authorization.left(space)).toLower();
+    const QByteArray credentials = space < 0 ? QByteArray() : authorization.mid(space + 1).trimmed();
+    if (scheme == "basic" && offers(AuthScheme::Basic) && !m_config.user.isEmpty()) {
+        connection.gss.reset();
+        connection.gssAuthenticated = false;
+        const QByteArray expected = (m_config.user + u':' + m_config.password).toUtf8().toBase64();
+        if (credentials == expected)
+            return true;
+    } else if ((scheme == "negotiate" && offers(AuthScheme::Negotiate))
+               || (scheme == "kerberos" && offers(AuthScheme::Kerberos))) {
+        return acceptGss(socket, connection, scheme == "kerberos" ? QByteArray("Kerberos") : QByteArray("Negotiate"),
+                         credentials, emptyBody);
+    } else if (authorization.isEmpty() && connection.gssAuthenticated) {
+        return true; // dossier 3.1: the context is bound to this connection
+    }
+    sendHttp(socket, 401, "Unauthorized", {}, challenges());
+    return false;
+}
+
+bool LoopbackServer::acceptGss(QTcpSocket *socket, Connection &connection, const QByteArray &scheme,
+                               const QByteArray &credentials, bool emptyBody)
+{
+    const auto decoded = QByteArray::fromBase64Encoding(credentials, QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded || decoded.decoded.isEmpty()) {
+        connection.gss.reset();
+        connection.gssAuthenticated = false;
+        sendHttp(socket, 401, "Unauthorized", {}, challenges());
+        return false;
+    }
+    if (!connection.gss || connection.gss->isComplete() || connection.gssScheme != scheme) {
+        // A new handshake on this connection replaces any earlier context.
+        connection.gss = std::make_unique<GssAcceptor>();
+        connection.gssScheme = scheme;
+        connection.gssAuthenticated = false;
+        connection.finalToken.clear();
+    }
+    const GssAcceptor::Result result = connection.gss->accept(decoded.decoded);
+    if (result.step == GssAcceptor::Step::Continue) {
+        sendHttp(socket, 401, "Unauthorized", {}, {{"WWW-Authenticate", scheme + ' ' + result.token.toBase64()}});
+        return false;
+    }
+    if (result.step == GssAcceptor::Step::Failed || !userMatches(m_config.user, connection.gss->peerName())) {
+        connection.gss.reset();
+        sendHttp(socket, 401, "Unauthorized", {}, challenges());
+        return false;
+    }
+    ++m_handshakes;
+    connection.gssAuthenticated = true;
+    connection.finalToken = result.token;
+    if (emptyBody) {
+        // Dossier 4.6: the empty-body handshake request ends with a bare 200.
+        sendHttp(socket, 200, "OK", {});
+        return false;
+    }
+    return true;
 }
 
 void LoopbackServer::sendFault(QTcpSocket *socket, const Wsman::ServerRequest &request, quint32 code,
@@ -276,6 +418,7 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
     const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
     QByteArray authorization;
     QByteArray contentType;
+    QByteArray rawContentType;
     for (const QByteArray &line : lines) {
         const qsizetype colon = line.indexOf(':');
         if (colon < 0)
@@ -284,7 +427,7 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
         if (name == "authorization")
             authorization = line.mid(colon + 1).trimmed();
         else if (name == "content-type")
-            contentType = line.mid(colon + 1).trimmed().toLower();
+            rawContentType = line.mid(colon + 1).trimmed();
     }
     if (requestLine.size() != 3 || !requestLine.at(2).startsWith("HTTP/1.")) {
         sendHttp(socket, 400, "Bad Request", {});
@@ -300,13 +443,45 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
         sendHttp(socket, 404, "Not Found", {});
         return;
     }
-    if (!m_config.user.isEmpty()) {
-        const QByteArray expected = "Basic " + (m_config.user + u':' + m_config.password).toUtf8().toBase64();
-        if (authorization != expected) {
-            sendHttp(socket, 401, "Unauthorized", {}, {{"WWW-Authenticate", "Basic realm=\"WSMAN\""}});
+    const auto connection = m_connections.value(socket);
+    if (!connection)
+        return;
+    connection->encrypted = false;
+    if (!authenticate(socket, *connection, authorization, body.isEmpty()))
+        return;
+    QByteArray payload = body;
+    if (Wsman::MessageEncryption::isEncryptedContentType(rawContentType)) {
+        if (!connection->gssAuthenticated || !connection->gss) {
+            sendHttp(socket, 400, "Bad Request", {});
             return;
         }
+        // MS-WSMV 2.2.9.1: the protocol string follows the HTTP scheme that authenticated.
+        const Wsman::MessageEncryption encryption(connection->gssScheme == "Kerberos"
+                                                      ? Wsman::MessageEncryption::KerberosProtocol.toByteArray()
+                                                      : Wsman::MessageEncryption::SpnegoProtocol.toByteArray());
+        GssAcceptor &gss = *connection->gss;
+        auto plain = encryption.decrypt(body, rawContentType, [&gss](QByteArrayView header, QByteArrayView data) {
+            return gss.unseal(header, data);
+        });
+        if (!plain) {
+            // A context that failed to unseal is out of step for good: drop it with the connection.
+            qWarning("psremote-test-server: cannot unseal a request: %s", qPrintable(plain.error().detail));
+            sendHttp(socket, 400, "Bad Request", {});
+            socket->disconnectFromHost();
+            return;
+        }
+        payload = plain.value().body;
+        rawContentType = plain.value().contentType;
+        connection->encrypted = true;
+        ++m_encryptedRequests;
+    } else if (connection->gssAuthenticated && !m_config.https && !m_config.allowUnencrypted) {
+        // Dossier 4.1: AllowUnencrypted=false refuses plaintext on HTTP once Negotiate/Kerberos
+        // authenticated (Windows answers 500; its fault code here is not verified).
+        sendFault(socket, Wsman::ServerRequest{}, FaultCodes::AccessDenied, u"w:AccessDenied"_s,
+                  u"The WinRM service refuses unencrypted traffic: AllowUnencrypted is false."_s);
+        return;
     }
+    contentType = rawContentType.toLower();
     if (m_faults.redirectCount > 0) {
         --m_faults.redirectCount;
         sendHttp(socket, 302, "Found", {}, {{"Location", m_faults.redirectLocation.toUtf8()}});
@@ -315,16 +490,16 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
     QString charset;
     if (const qsizetype at = contentType.indexOf("charset="); at >= 0)
         charset = QString::fromLatin1(contentType.mid(at + 8)).section(u';', 0, 0).remove(u'"').trimmed();
-    const bool utf16 = charset.startsWith(u"utf-16"_s) || body.startsWith("\xff\xfe") || body.startsWith("\xfe\xff");
-    if (utf16 && body.size() % 2 != 0) {
+    const bool utf16 = charset.startsWith(u"utf-16"_s) || payload.startsWith("\xff\xfe") || payload.startsWith("\xfe\xff");
+    if (utf16 && payload.size() % 2 != 0) {
         sendHttp(socket, 400, "Bad Request", {});
         return;
     }
-    if (Wsman::decodeBody(body, charset).toUtf8().size() > m_config.maxEnvelopeSize) {
+    if (Wsman::decodeBody(payload, charset).toUtf8().size() > m_config.maxEnvelopeSize) {
         sendHttp(socket, 413, "Request Entity Too Large", {});
         return;
     }
-    auto parsed = Wsman::parseServerRequest(body, charset);
+    auto parsed = Wsman::parseServerRequest(payload, charset);
     if (!parsed) {
         sendFault(socket, Wsman::ServerRequest{}, FaultCodes::SchemaValidation, u"SchemaValidationError"_s,
                   u"The request is not a WS-Management envelope: "_s + parsed.error().detail);

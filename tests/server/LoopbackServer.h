@@ -27,6 +27,9 @@ class ReplayEngine;
 
 enum class EngineKind { Simulator, Replay, Pwsh };
 
+// HTTP authentication schemes the endpoint offers (dossier 3.1), in WWW-Authenticate order.
+enum class AuthScheme { Basic, Negotiate, Kerberos };
+
 struct ServerConfig {
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 0;
@@ -35,8 +38,19 @@ struct ServerConfig {
     QSslCertificate certificate;
     QSslKey privateKey;
     QList<QSslCertificate> chain;
-    QString user;     // empty: no authentication required
-    QString password; // Basic credentials checked against user/password
+    // Basic: required when user is set, checked against user/password. Negotiate/Kerberos:
+    // always required; when user is set, the GSSAPI peer must be that account ("alice" matches
+    // "DOM\alice" and "alice@REALM"; "DOM\alice" must match in full).
+    QString user;
+    QString password;
+    QList<AuthScheme> authSchemes{AuthScheme::Basic};
+    // Process-wide settings for the system GSSAPI, put into the environment by listen():
+    // NTLM_USER_FILE for gss-ntlmssp ("DOMAIN:user:password" lines) and KRB5_KTNAME.
+    QString ntlmUserFile;
+    QString keytab;
+    // WinRM's AllowUnencrypted: plaintext SOAP on an HTTP connection authenticated with
+    // Negotiate/Kerberos is refused unless set (dossier 4.1).
+    bool allowUnencrypted = false;
     EngineKind engine = EngineKind::Simulator;
     QString replayFile; // a *.yml recording for EngineKind::Replay
     qint64 maxEnvelopeSize = 512000;       // request bodies over this (UTF-8 bytes) get 413
@@ -54,8 +68,9 @@ struct FaultInjection {
     QString redirectLocation;
 };
 
-// The loopback WinRM endpoint: HTTP/1.1 (keep-alive) or HTTPS on 127.0.0.1, Basic
-// authentication, WS-Management shell dispatch to one ShellEngine per shell (simulator, pwsh)
+// The loopback WinRM endpoint: HTTP/1.1 (keep-alive) or HTTPS on 127.0.0.1, Basic, Negotiate
+// (SPNEGO or raw NTLMSSP) and Kerberos authentication through the system GSSAPI with WinRM
+// message encryption (one GssAcceptor per TCP connection), WS-Management shell dispatch to one ShellEngine per shell (simulator, pwsh)
 // or to a ReplayEngine answering from a recording. Owns its sockets, shells and engines; lives
 // on the thread that created it and needs its event loop.
 class LoopbackServer : public QObject {
@@ -75,6 +90,13 @@ public:
     qsizetype shellCount() const { return m_shells.size(); }
     qsizetype requestCount() const { return m_requests; }
     const ServerConfig &config() const { return m_config; }
+    // Completed Negotiate/Kerberos handshakes and encrypted requests served so far.
+    qsizetype handshakeCount() const { return m_handshakes; }
+    qsizetype encryptedRequestCount() const { return m_encryptedRequests; }
+    // Closes every client connection (the client must authenticate again on a new one).
+    void dropConnections();
+    // The WWW-Authenticate values of a 401, one per offered scheme.
+    QList<std::pair<QByteArray, QByteArray>> challenges() const;
 
     struct Connection;
     struct Shell;
@@ -85,7 +107,12 @@ private:
     void handleRequest(QTcpSocket *socket, const QByteArray &head, const QByteArray &body);
     void dispatch(QTcpSocket *socket, const Wsman::ServerRequest &request);
     void sendHttp(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &body,
-                  const QList<std::pair<QByteArray, QByteArray>> &extraHeaders = {});
+                  const QList<std::pair<QByteArray, QByteArray>> &extraHeaders = {},
+                  const QByteArray &contentType = QByteArrayLiteral("application/soap+xml;charset=UTF-8"));
+    bool authenticate(QTcpSocket *socket, Connection &connection, const QByteArray &authorization, bool emptyBody);
+    bool acceptGss(QTcpSocket *socket, Connection &connection, const QByteArray &scheme, const QByteArray &credentials,
+                   bool emptyBody);
+    bool offers(AuthScheme scheme) const { return m_config.authSchemes.contains(scheme); }
     void sendSoap(QTcpSocket *socket, const QByteArray &xml, int status = 200);
     void sendFault(QTcpSocket *socket, const Wsman::ServerRequest &request, quint32 code, const QString &subcode,
                    const QString &message);
@@ -100,6 +127,8 @@ private:
     QHash<QString, std::shared_ptr<Shell>> m_shells; // by upper-case ShellId
     std::unique_ptr<ReplayEngine> m_replay;
     qsizetype m_requests = 0;
+    qsizetype m_handshakes = 0;
+    qsizetype m_encryptedRequests = 0;
 };
 
 } // namespace TestServer

@@ -45,7 +45,13 @@ int main(int argc, char **argv)
         {u"https"_s, u"Serve HTTPS (needs --cert and --key)."_s},
         {u"cert"_s, u"PEM certificate (first) and chain for --https."_s, u"pem"_s},
         {u"key"_s, u"PEM private key for --https."_s, u"pem"_s},
-        {u"user"_s, u"Require Basic authentication as this user."_s, u"name"_s},
+        {u"user"_s, u"Basic: require this user. Negotiate/Kerberos: accept only this account."_s, u"name"_s},
+        {u"auth"_s, u"Offered schemes, comma-separated, in WWW-Authenticate order: basic, negotiate, kerberos (default basic)."_s,
+         u"list"_s, u"basic"_s},
+        {u"ntlm-user-file"_s, u"NTLM accounts for Negotiate through gss-ntlmssp (DOMAIN:user:password lines; sets NTLM_USER_FILE)."_s,
+         u"file"_s},
+        {u"keytab"_s, u"Keytab for Kerberos/Negotiate acceptance (sets KRB5_KTNAME)."_s, u"file"_s},
+        {u"allow-unencrypted"_s, u"Accept plaintext SOAP on HTTP after Negotiate/Kerberos (WinRM AllowUnencrypted=true)."_s},
         {u"password-env"_s, u"Environment variable holding the Basic password."_s, u"var"_s},
         {u"max-envelope-size"_s, u"Largest request in bytes (413 above; default 512000)."_s, u"bytes"_s, u"512000"_s},
         {u"max-timeout-ms"_s, u"Cap on the client's OperationTimeout (default 60000)."_s, u"ms"_s, u"60000"_s},
@@ -104,6 +110,24 @@ int main(int argc, char **argv)
         if (parser.isSet(u"password-env"_s))
             config.password = qEnvironmentVariable(parser.value(u"password-env"_s).toLocal8Bit().constData());
     }
+
+    config.authSchemes.clear();
+    for (const QString &name : parser.value(u"auth"_s).split(u',', Qt::SkipEmptyParts)) {
+        const QString scheme = name.trimmed().toLower();
+        if (scheme == u"basic") {
+            config.authSchemes.append(AuthScheme::Basic);
+        } else if (scheme == u"negotiate") {
+            config.authSchemes.append(AuthScheme::Negotiate);
+        } else if (scheme == u"kerberos") {
+            config.authSchemes.append(AuthScheme::Kerberos);
+        } else {
+            err << "psremote-test-server: unknown --auth scheme " << scheme << "\n";
+            return 2;
+        }
+    }
+    config.ntlmUserFile = parser.value(u"ntlm-user-file"_s);
+    config.keytab = parser.value(u"keytab"_s);
+    config.allowUnencrypted = parser.isSet(u"allow-unencrypted"_s);
 
     LoopbackServer server(config);
     FaultInjection &faults = server.faults();
