@@ -17,6 +17,13 @@ enum class ErrorCode {
     InvalidState,      // an operation the context does not allow now
     IntegrityFailure,  // a signature or sequence number did not verify (tampering, lost sync)
     Unsupported,       // valid, but a feature this implementation does not provide
+    // Why credentials could not be used (Kerberos: see KerberosFailure for the finer kind):
+    CredentialsRejected, // the KDC refused the password, or the server rejected the logon
+    NoCredentials,       // no ticket in the cache (or it expired) and no password
+    UnknownPrincipal,    // the KDC does not know the user
+    UnknownServer,       // the KDC does not know the target SPN
+    KdcUnreachable,      // no KDC answered for the realm
+    ClockSkew,           // local clock too far from the KDC's or the server's
 };
 
 struct Error {

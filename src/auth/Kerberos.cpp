@@ -124,13 +124,17 @@ ErrorCode codeFor(KerberosFailure failure, OM_uint32 major)
     switch (failure) {
     case KerberosFailure::NoCredentials:
     case KerberosFailure::TicketExpired:
+        return ErrorCode::NoCredentials;
     case KerberosFailure::WrongPassword:
+        return ErrorCode::CredentialsRejected;
     case KerberosFailure::UnknownUser:
+        return ErrorCode::UnknownPrincipal;
     case KerberosFailure::UnknownServer:
-        return ErrorCode::InvalidArgument;
+        return ErrorCode::UnknownServer;
     case KerberosFailure::KdcUnreachable:
+        return ErrorCode::KdcUnreachable;
     case KerberosFailure::ClockSkew:
-        return ErrorCode::InvalidState;
+        return ErrorCode::ClockSkew;
     case KerberosFailure::None:
         break;
     }

@@ -673,7 +673,8 @@ Result<QByteArray> SpnegoClient::continueWith(const Spnego::NegTokenResp &respon
     m_awaitingFirstReply = false;
 
     if (response.negState == Spnego::NegState::Reject)
-        return fail(invalid(u"the server rejected the authentication (negState reject)"_s));
+        return fail(makeError(ErrorCode::CredentialsRejected,
+                              u"SPNEGO: the server rejected the authentication (negState reject)"_s));
 
     // RFC 4178 4.2.2: negState and supportedMech are required in the first reply.
     if (firstReply) {

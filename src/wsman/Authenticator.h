@@ -7,6 +7,7 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -21,6 +22,12 @@ enum class AuthErrorCode {
     InvalidToken,     // a malformed or unexpected server token
     CryptoFailure,    // wrap/unwrap failed (bad signature, tampering, length mismatch)
     Unsupported,      // a feature this authenticator does not provide
+    // Kerberos/SPNEGO failures before or during the handshake (dossier 3.5):
+    NoCredentials,    // no ticket in the cache (or it expired) and no password
+    UnknownUser,      // the KDC does not know the account
+    UnknownServer,    // the KDC does not know the SPN HTTP/host[:port]
+    KdcUnreachable,   // no KDC answered for the realm
+    ClockSkew,        // local clock too far from the KDC's or the server's
 };
 
 struct AuthError {
@@ -76,6 +83,15 @@ public:
     // Whether bodies are wrapped (MS-WSMV 2.2.9.1) once established; Basic: never.
     virtual bool encryptsMessages() const = 0;
 
+    // Whether begin/continueWith/finish may block for seconds (GSSAPI talking to a KDC): the
+    // Channel then runs each leg on a worker thread and touches nothing else of the
+    // authenticator until the leg is back. wrap/unwrap must never block.
+    virtual bool blocksOnLegs() const { return false; }
+    // On HTTPS, whether the first token already needs the server certificate (channel bindings
+    // inside a Kerberos AP-REQ): the Channel then opens with an unauthenticated request and
+    // starts the handshake from its 401 with continueWith() (which begins from Idle).
+    virtual bool wantsServerCertificateFirst() const { return false; }
+
     // Forget any security context: the connection it was bound to is gone.
     virtual void reset() = 0;
     virtual AuthResult<AuthLeg> begin() = 0;
@@ -99,6 +115,10 @@ public:
     // Returns the plaintext body and its original content type.
     virtual AuthResult<WrappedMessage> unwrap(const QByteArray &body, const QByteArray &contentType) = 0;
 };
+
+// Creates a fresh authenticator for each channel (also declared, identically, in
+// wsman/RunspacePoolClient.h).
+using AuthenticatorFactory = std::function<std::unique_ptr<Authenticator>()>;
 
 // The token after "Scheme " in the first challenge naming `scheme` (case-insensitive); nullopt
 // when none names it. "Basic realm=..." yields "realm=...".

@@ -8,9 +8,11 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QStringEncoder>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <limits>
+#include <mutex>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -98,6 +100,13 @@ public:
 
 } // namespace
 
+// Shared between the Channel and its running legs: a leg posts its result only while the Channel
+// is alive (the destructor clears `channel` under the mutex; posted events die with the object).
+struct Channel::LegShared {
+    std::mutex mutex;
+    Channel *channel = nullptr;
+};
+
 ChannelSettings ChannelSettings::from(const ConnectionTarget &target, const SessionOption &options)
 {
     ChannelSettings s;
@@ -118,6 +127,7 @@ Channel::Channel(ChannelSettings settings, std::unique_ptr<Authenticator> authen
     : QObject(parent)
     , m_settings(std::move(settings))
     , m_auth(std::move(authenticator))
+    , m_legShared(std::make_shared<LegShared>())
     , m_manager(new QNetworkAccessManager(this))
     , m_ssl(QSslConfiguration::defaultConfiguration())
 {
@@ -130,10 +140,15 @@ Channel::Channel(ChannelSettings settings, std::unique_ptr<Authenticator> authen
         m_ssl.addCaCertificates(m_settings.extraCaCertificates);
     // HTTP/1.1 only: authentication is bound to one TCP connection.
     m_ssl.setAllowedNextProtocols({QSslConfiguration::NextProtocolHttp1_1});
+    m_legShared->channel = this;
 }
 
 Channel::~Channel()
 {
+    {
+        const std::lock_guard lock(m_legShared->mutex);
+        m_legShared->channel = nullptr;
+    }
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -166,6 +181,10 @@ void Channel::cancel(RequestId id)
         if (m_reply) {
             m_cancelling = true;
             m_reply->abort(); // finishes synchronously -> complete(Cancelled)
+        } else if (m_legRunning) {
+            // The leg's result will be stale: legDone() resets the authenticator then.
+            ++m_legGeneration;
+            complete(makeError(TransportErrorKind::Cancelled, u"cancelled during authentication"_s));
         }
         return;
     }
@@ -199,7 +218,7 @@ qsizetype Channel::pendingCount() const
 
 bool Channel::isAuthenticated() const
 {
-    return m_auth && m_auth->isEstablished();
+    return m_auth && !m_legRunning && m_auth->isEstablished();
 }
 
 void Channel::scheduleNext()
@@ -215,7 +234,7 @@ void Channel::scheduleNext()
 
 void Channel::startNext()
 {
-    if (m_current || m_queue.empty())
+    if (m_current || m_queue.empty() || m_legRunning)
         return;
     m_current = std::move(m_queue.front());
     m_queue.pop_front();
@@ -239,12 +258,71 @@ void Channel::sendCurrent()
         return;
     }
     m_legs = 0;
-    auto leg = m_auth->begin();
-    if (!leg) {
-        complete(makeError(TransportErrorKind::AuthenticationFailed, leg.error().detail));
+    if (m_auth->wantsServerCertificateFirst() && m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) == 0) {
+        // Channel bindings go into the first token: learn the certificate from an
+        // unauthenticated request's 401 first.
+        m_phase = Phase::Handshake;
+        ++m_legs;
+        issue({}, soapContentType(), {});
         return;
     }
-    sendHandshakeLeg(leg.value());
+    runLeg([](Authenticator &auth) { return LegOutcome(auth.begin()); }, [this](LegOutcome outcome) {
+        const auto &leg = std::get<0>(outcome);
+        if (!leg) {
+            complete(authFailure(leg.error()));
+            return;
+        }
+        sendHandshakeLeg(leg.value());
+    });
+}
+
+void Channel::runLeg(LegCall call, LegContinuation then)
+{
+    if (!m_auth->blocksOnLegs()) {
+        then(call(*m_auth));
+        return;
+    }
+    m_legRunning = true;
+    m_legThen = std::move(then);
+    const quint64 generation = ++m_legGeneration;
+    QThreadPool::globalInstance()->start(
+        [shared = m_legShared, auth = m_auth, call = std::move(call), generation]() mutable {
+            LegOutcome outcome = call(*auth);
+            auth.reset(); // the last owner when the channel is gone: destroyed here, not later
+            const std::lock_guard lock(shared->mutex);
+            if (!shared->channel)
+                return;
+            QPointer<Channel> channel = shared->channel;
+            QMetaObject::invokeMethod(
+                shared->channel,
+                [channel, generation, outcome = std::move(outcome)]() mutable {
+                    if (channel)
+                        channel->legDone(generation, std::move(outcome));
+                },
+                Qt::QueuedConnection);
+        });
+}
+
+void Channel::legDone(quint64 generation, LegOutcome outcome)
+{
+    m_legRunning = false;
+    LegContinuation then = std::move(m_legThen);
+    m_legThen = nullptr;
+    if (generation != m_legGeneration || !m_current) {
+        // The request was cancelled meanwhile: the half-made context is of no use.
+        m_auth->reset();
+        scheduleNext();
+        return;
+    }
+    then(std::move(outcome));
+}
+
+TransportError Channel::authFailure(const AuthError &error, int httpStatus) const
+{
+    TransportError e = makeError(TransportErrorKind::AuthenticationFailed, error.detail);
+    e.authError = error.code;
+    e.httpStatus = httpStatus;
+    return e;
 }
 
 void Channel::sendHandshakeLeg(const AuthLeg &leg)
@@ -463,9 +541,14 @@ void Channel::onFinished()
 
 void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
 {
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QList<QByteArray> challenges = headerValues(reply, "WWW-Authenticate");
-    const QByteArray contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+    HttpAnswer answer;
+    answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    answer.challenges = headerValues(reply, "WWW-Authenticate");
+    answer.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+    answer.body = std::move(body);
+    if (answer.status >= 300 && answer.status < 400)
+        answer.location = m_settings.url.resolved(QUrl::fromEncoded(reply->rawHeader("Location")));
+    const int status = answer.status;
 
     if (status == 401) {
         if (m_phase == Phase::Handshake) {
@@ -474,23 +557,24 @@ void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
                 complete(makeError(TransportErrorKind::AuthenticationFailed, u"handshake did not finish"_s));
                 return;
             }
-            if (m_settings.url.scheme() == u"https") {
+            if (m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) == 0) {
                 const QByteArray der = reply->sslConfiguration().peerCertificate().toDer();
                 if (auto bound = m_auth->setServerCertificate(der); !bound) {
                     m_auth->reset();
-                    complete(makeError(TransportErrorKind::AuthenticationFailed, bound.error().detail));
+                    complete(authFailure(bound.error()));
                     return;
                 }
             }
-            auto leg = m_auth->continueWith(challenges);
-            if (!leg) {
-                m_auth->reset();
-                TransportError e = makeError(TransportErrorKind::AuthenticationFailed, leg.error().detail);
-                e.httpStatus = status;
-                complete(std::move(e));
-                return;
-            }
-            sendHandshakeLeg(leg.value());
+            runLeg([challenges = answer.challenges](Authenticator &auth) { return LegOutcome(auth.continueWith(challenges)); },
+                   [this, status](LegOutcome outcome) {
+                       const auto &leg = std::get<0>(outcome);
+                       if (!leg) {
+                           m_auth->reset();
+                           complete(authFailure(leg.error(), status));
+                           return;
+                       }
+                       sendHandshakeLeg(leg.value());
+                   });
             return;
         }
         // A 401 on an authenticated channel: the connection was replaced. Authenticate again
@@ -508,20 +592,33 @@ void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
     }
 
     if (m_phase == Phase::Handshake) {
-        auto finished = m_auth->finish(challenges);
-        if (!finished || !finished.value()) {
-            m_auth->reset();
-            complete(makeError(TransportErrorKind::AuthenticationFailed,
-                               finished ? u"handshake incomplete"_s : finished.error().detail));
-            return;
-        }
-        if (m_auth->encryptsMessages() && status >= 200 && status < 300) {
-            // The handshake legs carried no body: now send the message itself.
-            sendMessage(m_auth->requestAuthorization());
-            return;
-        }
+        QList<QByteArray> challenges = answer.challenges; // before `answer` moves into the continuation
+        runLeg([challenges = std::move(challenges)](Authenticator &auth) { return LegOutcome(auth.finish(challenges)); },
+               [this, answer = std::move(answer)](LegOutcome outcome) mutable {
+                   const auto &finished = std::get<1>(outcome);
+                   if (!finished || !finished.value()) {
+                       m_auth->reset();
+                       complete(finished ? makeError(TransportErrorKind::AuthenticationFailed, u"handshake incomplete"_s)
+                                         : authFailure(finished.error()));
+                       return;
+                   }
+                   if (m_auth->encryptsMessages() && answer.status >= 200 && answer.status < 300) {
+                       // The handshake legs carried no body: now send the message itself.
+                       sendMessage(m_auth->requestAuthorization());
+                       return;
+                   }
+                   handleFinalAnswer(std::move(answer));
+               });
+        return;
     }
+    handleFinalAnswer(std::move(answer));
+}
 
+void Channel::handleFinalAnswer(HttpAnswer answer)
+{
+    const int status = answer.status;
+    QByteArray body = std::move(answer.body);
+    const QByteArray &contentType = answer.contentType;
     // A success must be encrypted (unwrap refuses plaintext, so encryption cannot be stripped);
     // an error the HTTP layer itself produced (a 400 or 413 in text/html) arrives in plaintext
     // and is reported as the HTTP error it is.
@@ -541,7 +638,7 @@ void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)
     if (status >= 300 && status < 400) {
         TransportError e = makeError(TransportErrorKind::Redirect, u"HTTP %1 redirect"_s.arg(status));
         e.httpStatus = status;
-        e.location = m_settings.url.resolved(QUrl::fromEncoded(reply->rawHeader("Location")));
+        e.location = answer.location;
         complete(std::move(e));
         return;
     }

@@ -51,6 +51,9 @@ struct TransportError {
     QList<QSslError> sslErrors; // Tls: the certificate errors that were not ignored
     QSslCertificate peerCertificate; // Tls: what the server presented, to show before pinning
     bool pinMismatch = false;        // Tls: the endpoint has pins and this certificate is not one
+    // AuthenticationFailed: why, when the authenticator said (wrong password, no ticket, unknown
+    // SPN, clock skew, scheme not offered, ...); nullopt for a bare protocol failure.
+    std::optional<AuthErrorCode> authError;
 };
 
 struct TransportResponse {
@@ -108,9 +111,12 @@ struct ChannelSettings {
 // requests strictly one at a time in post() order. Runs the Authenticator's handshake with
 // hand-set Authorization headers, re-authenticates and resends once when a later request gets
 // 401 (the connection was replaced), wraps/unwraps bodies when the scheme encrypts. Fully
-// asynchronous (no waitFor*, no nested event loops). Lives in one thread; owns its manager and
-// authenticator. Callbacks never run inside post(); destroying the channel drops pending requests
-// without calling their callbacks.
+// asynchronous (no waitFor*, no nested event loops). An authenticator whose legs block (GSSAPI,
+// KDC round trips) has each leg run on QThreadPool::globalInstance(); the result comes back by a
+// queued call and nothing else touches the authenticator meanwhile. Lives in one thread; owns its
+// manager and shares its authenticator only with a running leg (which, should the channel die
+// first, destroys it on the worker). Callbacks never run inside post(); destroying the channel
+// drops pending requests without calling their callbacks, even with a leg running.
 class Channel : public QObject {
     Q_OBJECT
 public:
@@ -138,6 +144,19 @@ private:
         bool reauthenticated = false;
     };
     enum class Phase { Idle, Handshake, Message };
+    // What a handshake leg returns: begin/continueWith give a leg, finish a bool.
+    using LegOutcome = std::variant<AuthResult<AuthLeg>, AuthResult<bool>>;
+    using LegCall = std::function<LegOutcome(Authenticator &)>;
+    using LegContinuation = std::function<void(LegOutcome)>;
+    // An HTTP answer, detached from its QNetworkReply so it can outlive it across a leg.
+    struct HttpAnswer {
+        int status = 0;
+        QList<QByteArray> challenges;
+        QByteArray contentType;
+        QByteArray body;
+        QUrl location;
+    };
+    struct LegShared;
 
     void scheduleNext();
     void startNext();
@@ -151,11 +170,19 @@ private:
     void onEncrypted();
     void onFinished();
     void handleHttpAnswer(QNetworkReply *reply, QByteArray body);
+    void handleFinalAnswer(HttpAnswer answer);
+    void runLeg(LegCall call, LegContinuation then);
+    void legDone(quint64 generation, LegOutcome outcome);
+    TransportError authFailure(const AuthError &error, int httpStatus = 0) const;
     void complete(TransportResult result);
     QByteArray soapContentType() const;
 
     ChannelSettings m_settings;
-    std::unique_ptr<Authenticator> m_auth;
+    std::shared_ptr<Authenticator> m_auth;
+    std::shared_ptr<LegShared> m_legShared;
+    LegContinuation m_legThen;
+    quint64 m_legGeneration = 0;
+    bool m_legRunning = false;
     QNetworkAccessManager *m_manager = nullptr;
     QSslConfiguration m_ssl;
     std::deque<Request> m_queue;

@@ -13,7 +13,18 @@ AuthErrorCode mapCode(Auth::ErrorCode code)
     case Auth::ErrorCode::InvalidState:
         return AuthErrorCode::InvalidToken;
     case Auth::ErrorCode::InvalidArgument:
+    case Auth::ErrorCode::CredentialsRejected:
         return AuthErrorCode::Rejected; // unusable credentials: nothing the server could accept
+    case Auth::ErrorCode::NoCredentials:
+        return AuthErrorCode::NoCredentials;
+    case Auth::ErrorCode::UnknownPrincipal:
+        return AuthErrorCode::UnknownUser;
+    case Auth::ErrorCode::UnknownServer:
+        return AuthErrorCode::UnknownServer;
+    case Auth::ErrorCode::KdcUnreachable:
+        return AuthErrorCode::KdcUnreachable;
+    case Auth::ErrorCode::ClockSkew:
+        return AuthErrorCode::ClockSkew;
     case Auth::ErrorCode::Unsupported:
         return AuthErrorCode::Unsupported;
     case Auth::ErrorCode::CryptoUnavailable:

@@ -211,7 +211,7 @@ TEST_F(Kerberos, NoTicketIsAClearError)
     ASSERT_FALSE(client.ok());
     EXPECT_EQ(Auth::kerberosFailure(client.error()), KerberosFailure::NoCredentials)
         << client.error().detail.toStdString();
-    EXPECT_EQ(client.error().code, ErrorCode::InvalidArgument);
+    EXPECT_EQ(client.error().code, ErrorCode::NoCredentials);
     EXPECT_TRUE(client.error().detail.contains(u"kinit"_s));
 }
 
@@ -373,7 +373,7 @@ TEST_F(Kerberos, WrongPasswordIsAClearError)
     ASSERT_FALSE(client.ok());
     EXPECT_EQ(Auth::kerberosFailure(client.error()), KerberosFailure::WrongPassword)
         << client.error().detail.toStdString();
-    EXPECT_EQ(client.error().code, ErrorCode::InvalidArgument);
+    EXPECT_EQ(client.error().code, ErrorCode::CredentialsRejected);
     EXPECT_TRUE(client.error().detail.contains(u"user@PSREMOTE.TEST"_s));
     EXPECT_FALSE(client.error().detail.contains(u"Wrong-Horse"_s));
 }
@@ -422,7 +422,7 @@ TEST_F(Kerberos, StoppedKdcIsAClearError)
     ASSERT_FALSE(fresh.ok());
     EXPECT_EQ(Auth::kerberosFailure(fresh.error()), KerberosFailure::KdcUnreachable)
         << fresh.error().detail.toStdString();
-    EXPECT_EQ(fresh.error().code, ErrorCode::InvalidState);
+    EXPECT_EQ(fresh.error().code, ErrorCode::KdcUnreachable);
     ASSERT_TRUE(s_kdc->startKdc()) << s_kdc->problem().toStdString();
 }
 
@@ -505,7 +505,7 @@ TEST(KerberosErrors, StatusCodesMapToDistinctFailures)
     const auto skew =
         Auth::kerberosStatusError(GSS_S_FAILURE, quint32(KRB5KRB_AP_ERR_SKEW), u"HTTP/h"_s);
     EXPECT_EQ(Auth::kerberosFailure(skew), KerberosFailure::ClockSkew);
-    EXPECT_EQ(skew.code, ErrorCode::InvalidState);
+    EXPECT_EQ(skew.code, ErrorCode::ClockSkew);
     EXPECT_TRUE(skew.detail.contains(u"clock skew"_s)) << skew.detail.toStdString();
     EXPECT_TRUE(skew.detail.contains(u"minor -1765328347"_s)) << skew.detail.toStdString();
     EXPECT_TRUE(skew.detail.contains(u"HTTP/h"_s));

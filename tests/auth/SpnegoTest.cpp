@@ -435,7 +435,7 @@ TEST(SpnegoClient, RejectAndUnofferedMechanismAreErrors)
         reject.negState = NegState::Reject;
         const Result<QByteArray> out = client.step(encodeNegTokenResp(reject));
         ASSERT_FALSE(out);
-        EXPECT_EQ(out.error().code, ErrorCode::InvalidToken);
+        EXPECT_EQ(out.error().code, ErrorCode::CredentialsRejected);
         EXPECT_TRUE(out.error().detail.contains(u"reject"_s));
     }
     {

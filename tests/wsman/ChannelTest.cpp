@@ -5,11 +5,14 @@
 
 #include <QEventLoop>
 #include <QHash>
+#include <QSemaphore>
 #include <QTcpServer>
+#include <QThread>
 #include <QTimer>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <optional>
 
 using namespace Qt::Literals::StringLiterals;
@@ -688,4 +691,187 @@ TEST_F(ChannelTls, PinnedCertificateIsTrustedAndAnyOtherRefused)
     ASSERT_FALSE(verifiedButNotPinned.ok());
     EXPECT_TRUE(verifiedButNotPinned.error().pinMismatch);
     EXPECT_EQ(verifiedButNotPinned.error().kind, TransportErrorKind::Tls);
+}
+
+namespace {
+
+// What the slow authenticator and its test share: begin() signals `entered` and then blocks until
+// the test releases `proceed`; the destructor signals `destroyed` (from whatever thread runs it).
+struct LegGate {
+    QSemaphore entered;
+    QSemaphore proceed;
+    QSemaphore destroyed;
+    std::atomic<QThread *> legThread{nullptr};
+    std::atomic<QThread *> destroyThread{nullptr};
+    std::atomic<int> begins{0};
+    std::atomic<int> resets{0};
+};
+
+// A connection-bound scheme like TestTokenAuthenticator whose first leg blocks like a GSSAPI
+// call waiting for a KDC, so the Channel must run it off its thread.
+class SlowAuthenticator final : public Authenticator {
+public:
+    explicit SlowAuthenticator(std::shared_ptr<LegGate> gate) : m_gate(std::move(gate)) {}
+    ~SlowAuthenticator() override
+    {
+        m_gate->destroyThread = QThread::currentThread();
+        m_gate->destroyed.release();
+    }
+    QByteArray scheme() const override { return "Test"; }
+    bool isSafeOverPlainHttp() const override { return true; }
+    bool encryptsMessages() const override { return false; }
+    bool blocksOnLegs() const override { return true; }
+    void reset() override
+    {
+        m_established = false;
+        ++m_gate->resets;
+    }
+    AuthResult<AuthLeg> begin() override
+    {
+        m_gate->legThread = QThread::currentThread();
+        ++m_gate->begins;
+        m_gate->entered.release();
+        if (!m_gate->proceed.tryAcquire(1, 20000)) // a guard only: the test releases it
+            return AuthError{AuthErrorCode::InvalidToken, u"gate never opened"_s};
+        return AuthLeg{"Test hello", false};
+    }
+    AuthResult<AuthLeg> continueWith(const QList<QByteArray> &challenges) override
+    {
+        const auto token = challengeToken(challenges, "Test");
+        const QByteArray decoded = token ? QByteArray::fromBase64(*token) : QByteArray();
+        if (!decoded.startsWith(QByteArray("NTLMSSP\0\x02\0\0\0", 12)))
+            return AuthError{AuthErrorCode::Rejected, u"no challenge"_s};
+        return AuthLeg{"Test answer" + decoded.mid(12), true};
+    }
+    AuthResult<bool> finish(const QList<QByteArray> &) override
+    {
+        m_established = true;
+        return true;
+    }
+    bool isEstablished() const override { return m_established; }
+    QByteArray requestAuthorization() const override { return {}; }
+    AuthResult<WrappedMessage> wrap(const QByteArray &p, const QByteArray &c) override { return WrappedMessage{p, c}; }
+    AuthResult<WrappedMessage> unwrap(const QByteArray &b, const QByteArray &c) override { return WrappedMessage{b, c}; }
+
+private:
+    std::shared_ptr<LegGate> m_gate;
+    bool m_established = false;
+};
+
+HttpResponse testSchemeServer(const HttpRequest &req, QHash<int, bool> &authenticated)
+{
+    const QByteArray auth = req.header("Authorization");
+    if (auth == "Test hello")
+        return HttpResponse::unauthorized("Test " + challengeFor(req.connection));
+    if (auth == "Test answer-" + QByteArray::number(req.connection))
+        authenticated[req.connection] = true;
+    if (!authenticated.value(req.connection))
+        return HttpResponse::unauthorized("Test");
+    return HttpResponse::soap("<ok>" + req.body + "</ok>");
+}
+
+// Runs the event loop until `done` holds (polled); the guard only stops a hang.
+bool spinUntil(const std::function<bool()> &done, int guardMs = 10000)
+{
+    QEventLoop loop;
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+        if (done())
+            loop.quit();
+    });
+    poll.start(1);
+    QTimer::singleShot(guardMs, &loop, &QEventLoop::quit);
+    if (!done())
+        loop.exec();
+    return done();
+}
+
+} // namespace
+
+TEST(Channel, BlockingLegRunsOffTheChannelThreadWhileTheEventLoopRuns)
+{
+    QHash<int, bool> authenticated;
+    HttpTestServer server([&](const HttpRequest &req) { return testSchemeServer(req, authenticated); });
+    ASSERT_TRUE(server.listen());
+    auto gate = std::make_shared<LegGate>();
+    Channel channel(settingsFor(server.url()), std::make_unique<SlowAuthenticator>(gate));
+
+    std::optional<TransportResult> result;
+    channel.post("<a/>", [&](const TransportResult &r) { result = r; });
+    // The leg has started and is blocked: the event loop still turns (timers fire), no request
+    // went out, and the channel is not authenticated.
+    int ticksWhilePending = 0;
+    ASSERT_TRUE(spinUntil([&] {
+        if (gate->entered.available() == 0)
+            return false;
+        return ++ticksWhilePending >= 5;
+    }));
+    EXPECT_FALSE(result.has_value());
+    EXPECT_TRUE(server.requests().isEmpty());
+    EXPECT_FALSE(channel.isAuthenticated());
+    EXPECT_EQ(channel.pendingCount(), 1);
+    gate->proceed.release();
+
+    ASSERT_TRUE(spinUntil([&] { return result.has_value(); }));
+    ASSERT_TRUE(result->ok()) << result->error().detail.toStdString();
+    EXPECT_EQ(result->response().body, QByteArray("<ok><a/></ok>"));
+    EXPECT_NE(gate->legThread.load(), QThread::currentThread());
+    EXPECT_NE(gate->legThread.load(), nullptr);
+    EXPECT_TRUE(channel.isAuthenticated());
+    ASSERT_EQ(server.requests().size(), 2);
+    EXPECT_EQ(server.requests()[0].header("Authorization"), QByteArray("Test hello"));
+    EXPECT_EQ(server.requests()[1].header("Authorization"), QByteArray("Test answer-1"));
+}
+
+TEST(Channel, DestroyingTheChannelDuringABlockingLegIsSafe)
+{
+    QHash<int, bool> authenticated;
+    HttpTestServer server([&](const HttpRequest &req) { return testSchemeServer(req, authenticated); });
+    ASSERT_TRUE(server.listen());
+    auto gate = std::make_shared<LegGate>();
+    auto channel = std::make_unique<Channel>(settingsFor(server.url()), std::make_unique<SlowAuthenticator>(gate));
+    bool called = false;
+    channel->post("<a/>", [&](const TransportResult &) { called = true; });
+    ASSERT_TRUE(spinUntil([&] { return gate->entered.available() > 0; }));
+
+    channel.reset();
+    EXPECT_EQ(gate->destroyed.available(), 0); // the running leg still holds the authenticator
+    gate->proceed.release();
+    // The worker finishes the leg, finds the channel gone and drops the authenticator there.
+    ASSERT_TRUE(gate->destroyed.tryAcquire(1, 10000));
+    EXPECT_NE(gate->destroyThread.load(), QThread::currentThread());
+    spinUntil([] { return false; }, 50); // any stray queued call would run now
+    EXPECT_FALSE(called);
+    EXPECT_TRUE(server.requests().isEmpty());
+}
+
+TEST(Channel, CancelDuringABlockingLegCompletesAtOnceAndTheNextRequestStartsAfresh)
+{
+    QHash<int, bool> authenticated;
+    HttpTestServer server([&](const HttpRequest &req) { return testSchemeServer(req, authenticated); });
+    ASSERT_TRUE(server.listen());
+    auto gate = std::make_shared<LegGate>();
+    Channel channel(settingsFor(server.url()), std::make_unique<SlowAuthenticator>(gate));
+
+    std::optional<TransportResult> first;
+    std::optional<TransportResult> second;
+    const Channel::RequestId id = channel.post("<a/>", [&](const TransportResult &r) { first = r; });
+    channel.post("<b/>", [&](const TransportResult &r) { second = r; });
+    ASSERT_TRUE(spinUntil([&] { return gate->entered.available() > 0; }));
+
+    channel.cancel(id);
+    ASSERT_TRUE(first.has_value()); // before cancel() returns
+    ASSERT_FALSE(first->ok());
+    EXPECT_EQ(first->error().kind, TransportErrorKind::Cancelled);
+    EXPECT_FALSE(second.has_value());
+
+    gate->proceed.release(2); // the stale leg, then the second request's own begin()
+    ASSERT_TRUE(spinUntil([&] { return second.has_value(); }));
+    ASSERT_TRUE(second->ok()) << second->error().detail.toStdString();
+    EXPECT_EQ(second->response().body, QByteArray("<ok><b/></ok>"));
+    EXPECT_EQ(gate->begins.load(), 2);
+    EXPECT_GE(gate->resets.load(), 1); // the stale half-made context was dropped
+    // The cancelled leg's token never went out: the server saw only the second handshake.
+    ASSERT_EQ(server.requests().size(), 2);
+    EXPECT_EQ(server.requests()[1].body, QByteArray("<b/>"));
 }
