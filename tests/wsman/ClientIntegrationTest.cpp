@@ -2,6 +2,7 @@
 // endpoint (tests/server, simulator engine): open/close, streams, input, host calls, stop,
 // Receive timeouts, TLS, injected faults, size limits, redirects, traces (replays of real Windows
 // recordings: DriverReplayTest.cpp).
+#include "ClientHarness.h"
 #include "HttpTestServer.h"
 #include "LoopbackServer.h"
 
@@ -23,29 +24,9 @@ using namespace TestServer;
 using namespace Wsman;
 using Psrp::MessageType;
 using Psrp::PSInvocationState;
+using namespace ClientHarness;
 
 namespace {
-
-// Spins the event loop until `done` holds or a 10 s guard fires; false on the guard.
-bool runUntil(const std::function<bool()> &done, int guardMs = 10000)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QTimer poll;
-    bool timedOut = false;
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] { timedOut = true; loop.quit(); });
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    guard.start(guardMs);
-    poll.start(2);
-    loop.exec();
-    return !timedOut && done();
-}
 
 QByteArray readAll(const QString &path)
 {
@@ -53,111 +34,11 @@ QByteArray readAll(const QString &path)
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
-std::unique_ptr<LoopbackServer> startServer(ServerConfig config)
-{
-    config.user = u"alice"_s;
-    config.password = u"s3cret"_s;
-    auto server = std::make_unique<LoopbackServer>(std::move(config));
-    QString error;
-    if (!server->listen(&error)) {
-        ADD_FAILURE() << error.toStdString();
-        return nullptr;
-    }
-    return server;
-}
-
-std::unique_ptr<LoopbackServer> startServer()
-{
-    return startServer(ServerConfig());
-}
-
-ClientOptions optionsFor(const QUrl &url, const QString &password = u"s3cret"_s)
-{
-    ClientOptions o;
-    o.connection.connectionUri = url.toString();
-    o.sessionOption.noEncryption = true;
-    o.sessionOption.uiCulture = u"en-US"_s;
-    o.sessionOption.culture = u"en-US"_s;
-    o.authenticatorFactory = basicAuthenticatorFactory(u"alice"_s, Secret(password));
-    return o;
-}
-
-struct Finished {
-    PSInvocationState state = PSInvocationState::NotStarted;
-    std::optional<Psrp::ErrorRecord> error;
-};
-
-// A client plus everything its signals reported.
-struct Session {
-    std::unique_ptr<RunspacePoolClient> client;
-    bool opened = false;
-    bool closed = false;
-    QList<ClientError> failures;
-    QList<Psrp::Value> output;
-    QList<std::pair<MessageType, Psrp::Payload>> records;
-    QList<ClientError> pipelineErrors;
-    QHash<QUuid, Finished> finished;
-    QList<std::pair<QUuid, Psrp::HostCall>> hostCalls;
-    QList<Psrp::RunspacePoolState> states;
-
-    explicit Session(ClientOptions options)
-        : client(std::make_unique<RunspacePoolClient>(std::move(options)))
-    {
-        RunspacePoolClient *c = client.get();
-        QObject::connect(c, &RunspacePoolClient::opened, [this] { opened = true; });
-        QObject::connect(c, &RunspacePoolClient::closed, [this] { closed = true; });
-        QObject::connect(c, &RunspacePoolClient::failed, [this](const ClientError &e) { failures.append(e); });
-        QObject::connect(c, &RunspacePoolClient::stateChanged, [this](Psrp::RunspacePoolState s) { states.append(s); });
-        QObject::connect(c, &RunspacePoolClient::pipelineOutput,
-                         [this](const QUuid &, const Psrp::Value &v) { output.append(v); });
-        QObject::connect(c, &RunspacePoolClient::pipelineRecord,
-                         [this](const QUuid &, MessageType t, const Psrp::Payload &p) { records.append({t, p}); });
-        QObject::connect(c, &RunspacePoolClient::pipelineError,
-                         [this](const QUuid &, const ClientError &e) { pipelineErrors.append(e); });
-        QObject::connect(c, &RunspacePoolClient::pipelineFinished,
-                         [this](const QUuid &id, PSInvocationState s, const std::optional<Psrp::ErrorRecord> &e) {
-                             finished.insert(id, Finished{s, e});
-                         });
-        QObject::connect(c, &RunspacePoolClient::hostCall,
-                         [this](const QUuid &id, const Psrp::HostCall &call) { hostCalls.append({id, call}); });
-    }
-
-    bool open()
-    {
-        client->open();
-        return runUntil([this] { return opened || closed; }) && opened;
-    }
-    bool close()
-    {
-        client->close();
-        return runUntil([this] { return closed; });
-    }
-    // Runs a script to its end; the pipeline id (null on a refused invoke).
-    QUuid run(const QString &script, bool outString = false)
-    {
-        auto id = client->invokeScript(script, ScriptOptions{outString, true, false});
-        if (!id) {
-            ADD_FAILURE() << id.error().detail.toStdString();
-            return {};
-        }
-        const QUuid pid = id.value();
-        EXPECT_TRUE(runUntil([this, pid] { return finished.contains(pid) || closed; }));
-        return pid;
-    }
-    QStringList outputStrings() const
-    {
-        QStringList list;
-        for (const auto &v : output)
-            list.append(v.toString().value_or(v.toInteger() ? QString::number(*v.toInteger()) : u"?"_s));
-        return list;
-    }
-};
-
 class ClientIntegration : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        server = startServer();
+        server = startEndpoint();
         ASSERT_TRUE(server);
     }
     std::unique_ptr<LoopbackServer> server;
@@ -165,7 +46,7 @@ protected:
 
 TEST_F(ClientIntegration, OpensAndCloses)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << (s.failures.isEmpty() ? "" : s.failures.first().detail.toStdString());
     EXPECT_EQ(s.client->state(), Psrp::RunspacePoolState::Opened);
     EXPECT_EQ(server->shellCount(), 1);
@@ -180,7 +61,7 @@ TEST_F(ClientIntegration, OpensAndCloses)
 
 TEST_F(ClientIntegration, StreamsOutputAndCompletes)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     const QUuid pid = s.run(u"1..5"_s);
     ASSERT_TRUE(s.finished.contains(pid));
@@ -193,7 +74,7 @@ TEST_F(ClientIntegration, StreamsOutputAndCompletes)
 
 TEST_F(ClientIntegration, TrivialCommandTakesThreeRoundTrips)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     ASSERT_TRUE(runUntil([&] { return server->requestCount() >= 3; })); // Create, 2 shell Receives
     const qsizetype before = server->requestCount();
@@ -208,7 +89,7 @@ TEST_F(ClientIntegration, TrivialCommandTakesThreeRoundTrips)
 
 TEST_F(ClientIntegration, ReportsEveryStream)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     s.run(u"Write-Error e1; Write-Warning w1; Write-Verbose v1; Write-Debug d1; Write-Information i1; "
           "Write-Progress p1; Write-Output o1"_s);
@@ -229,7 +110,7 @@ TEST_F(ClientIntegration, ReportsEveryStream)
 
 TEST_F(ClientIntegration, SendsPipelineInput)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     auto id = s.client->invokeScript(u"$input"_s, ScriptOptions{false, false, false});
     ASSERT_TRUE(id);
@@ -244,7 +125,7 @@ TEST_F(ClientIntegration, SendsPipelineInput)
 
 TEST_F(ClientIntegration, FailedPipelineCarriesItsErrorRecord)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     const QUuid pid = s.run(u"throw 'boom'"_s);
     ASSERT_TRUE(s.finished.contains(pid));
@@ -260,7 +141,7 @@ TEST_F(ClientIntegration, FailedPipelineCarriesItsErrorRecord)
 
 TEST_F(ClientIntegration, AnswersHostCalls)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     auto id = s.client->invokeScript(u"Read-Host 'Name'"_s, ScriptOptions{false, true, false});
     ASSERT_TRUE(id);
@@ -286,9 +167,9 @@ TEST_F(ClientIntegration, LongCommandSurvivesReceiveTimeouts)
     server.reset();
     ServerConfig config;
     config.maxOperationTimeoutMs = 300;
-    server = startServer(config);
+    server = startEndpoint(config);
     ASSERT_TRUE(server);
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     const QUuid pid = s.run(u"Start-Sleep -Milliseconds 1200; Write-Output done"_s);
     EXPECT_EQ(s.finished.value(pid).state, PSInvocationState::Completed);
@@ -299,7 +180,7 @@ TEST_F(ClientIntegration, LongCommandSurvivesReceiveTimeouts)
 
 TEST_F(ClientIntegration, StopsWithCrtlC)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     auto id = s.client->invokeScript(u"Write-Output started; Start-Sleep 60"_s, ScriptOptions{false, true, false});
     ASSERT_TRUE(id);
@@ -315,7 +196,7 @@ TEST_F(ClientIntegration, StopsWithCrtlC)
 
 TEST_F(ClientIntegration, StopWithoutAnAnswerEndsAfterCancelTimeout)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.sessionOption.cancelTimeoutMs = 200;
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -341,7 +222,7 @@ TEST_F(ClientIntegration, StopWithoutAnAnswerEndsAfterCancelTimeout)
 
 TEST_F(ClientIntegration, OpenTimeoutFailsTheOpen)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.sessionOption.openTimeoutMs = 100;
     server->faults().delayCount = 1;
     server->faults().delayMs = 3000;
@@ -356,7 +237,7 @@ TEST_F(ClientIntegration, OpenTimeoutFailsTheOpen)
 
 TEST_F(ClientIntegration, InvokeBeforeOpenIsRefused)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     auto id = s.client->invokeScript(u"1"_s);
     ASSERT_FALSE(id);
     EXPECT_EQ(id.error().code, Psrp::ErrorCode::InvalidState);
@@ -364,7 +245,7 @@ TEST_F(ClientIntegration, InvokeBeforeOpenIsRefused)
 
 TEST_F(ClientIntegration, OutStringFormattingOnTheServer)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     const QUuid pid = s.run(u"Write-Output formatted"_s, true);
     EXPECT_EQ(s.finished.value(pid).state, PSInvocationState::Completed);
@@ -374,8 +255,8 @@ TEST_F(ClientIntegration, OutStringFormattingOnTheServer)
 
 TEST_F(ClientIntegration, TwoSessionsAtOnce)
 {
-    Session a(optionsFor(server->url()));
-    Session b(optionsFor(server->url()));
+    Session a(basicOptions(server->url()));
+    Session b(basicOptions(server->url()));
     a.client->open();
     b.client->open();
     ASSERT_TRUE(runUntil([&] { return a.opened && b.opened; }));
@@ -394,7 +275,7 @@ TEST_F(ClientIntegration, TwoSessionsAtOnce)
 
 TEST_F(ClientIntegration, BasicOverHttpRefusedWithoutNoEncryption)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.sessionOption.noEncryption = false;
     Session s(std::move(o));
     EXPECT_FALSE(s.open());
@@ -408,7 +289,7 @@ TEST_F(ClientIntegration, BasicOverHttpRefusedWithoutNoEncryption)
 
 TEST_F(ClientIntegration, WrongPasswordIsAnAuthenticationError)
 {
-    Session s(optionsFor(server->url(), u"wrong"_s));
+    Session s(basicOptions(server->url(), u"wrong"_s));
     EXPECT_FALSE(s.open());
     ASSERT_EQ(s.failures.size(), 1);
     ASSERT_TRUE(s.failures.first().transport.has_value());
@@ -420,7 +301,7 @@ TEST_F(ClientIntegration, ConnectionRefusedIsTyped)
 {
     const QUrl url = server->url();
     server.reset();
-    Session s(optionsFor(url));
+    Session s(basicOptions(url));
     EXPECT_FALSE(s.open());
     ASSERT_EQ(s.failures.size(), 1);
     ASSERT_TRUE(s.failures.first().transport.has_value());
@@ -431,7 +312,7 @@ TEST_F(ClientIntegration, ConnectionRefusedIsTyped)
 
 TEST_F(ClientIntegration, DroppedReceiveIsResent)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     server->faults().dropReceives = 2;
     const QUuid pid = s.run(u"Write-Output x"_s);
@@ -444,7 +325,7 @@ TEST_F(ClientIntegration, DroppedReceiveIsResent)
 
 TEST_F(ClientIntegration, DelayedResponsesStillComplete)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     server->faults().delayCount = 3;
     server->faults().delayMs = 100;
     ASSERT_TRUE(s.open());
@@ -457,7 +338,7 @@ TEST_F(ClientIntegration, FaultOnCreateIsTyped)
 {
     server->faults().faultCount = 1;
     server->faults().faultCode = FaultCode::AccessDenied;
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     EXPECT_FALSE(s.open());
     ASSERT_EQ(s.failures.size(), 1);
     const ClientError &e = s.failures.first();
@@ -472,7 +353,7 @@ TEST_F(ClientIntegration, FaultOnCreateIsTyped)
 
 TEST_F(ClientIntegration, FaultOnCommandFailsOnlyThatPipeline)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     // Create, Receive (answered), Receive (outstanding): the fault must hit the Command.
     ASSERT_TRUE(runUntil([&] { return server->requestCount() >= 3; }));
@@ -494,7 +375,7 @@ TEST_F(ClientIntegration, ForgottenShellBreaksThePool)
 {
     QTemporaryDir dir;
     ASSERT_TRUE(dir.isValid());
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.tracePath = dir.filePath(u"trace.jsonl"_s);
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -516,7 +397,7 @@ TEST_F(ClientIntegration, RedirectRefusedWithoutAllowRedirection)
 {
     server->faults().redirectCount = 1;
     server->faults().redirectLocation = server->url().toString();
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     EXPECT_FALSE(s.open());
     ASSERT_EQ(s.failures.size(), 1);
     EXPECT_EQ(s.failures.first().kind, ClientErrorKind::RedirectNotAllowed);
@@ -526,11 +407,11 @@ TEST_F(ClientIntegration, RedirectRefusedWithoutAllowRedirection)
 
 TEST_F(ClientIntegration, RedirectFollowedWithAllowRedirection)
 {
-    auto second = startServer();
+    auto second = startEndpoint();
     ASSERT_TRUE(second);
     server->faults().redirectCount = 1;
     server->faults().redirectLocation = second->url().toString();
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.connection.allowRedirection = true;
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -546,7 +427,7 @@ TEST_F(ClientIntegration, RedirectLimitIsEnforced)
 {
     server->faults().redirectCount = 5;
     server->faults().redirectLocation = server->url().toString();
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.connection.allowRedirection = true;
     o.sessionOption.maximumConnectionRedirectionCount = 2;
     Session s(std::move(o));
@@ -557,9 +438,9 @@ TEST_F(ClientIntegration, RedirectLimitIsEnforced)
 
 TEST_F(ClientIntegration, RedirectOnALaterRequestIsRefusedEvenWithAllowRedirection)
 {
-    auto second = startServer();
+    auto second = startEndpoint();
     ASSERT_TRUE(second);
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.connection.allowRedirection = true;
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -589,11 +470,11 @@ TEST_F(ClientIntegration, FailedPoolDeletesItsShell)
     server.reset();
     ServerConfig config;
     config.maxOperationTimeoutMs = 300;
-    server = startServer(config);
+    server = startEndpoint(config);
     ASSERT_TRUE(server);
     QTemporaryDir dir;
     ASSERT_TRUE(dir.isValid());
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.tracePath = dir.filePath(u"trace.jsonl"_s);
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -617,9 +498,9 @@ TEST_F(ClientIntegration, UnansweredDeleteAfterAFailureStillCloses)
     server.reset();
     ServerConfig config;
     config.maxOperationTimeoutMs = 300;
-    server = startServer(config);
+    server = startEndpoint(config);
     ASSERT_TRUE(server);
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.failureDeleteTimeoutMs = 200;
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -641,7 +522,7 @@ TEST_F(ClientIntegration, UnansweredDeleteAfterAFailureStillCloses)
 
 TEST_F(ClientIntegration, DataSizePerCommandStopsThePipeline)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.sessionOption.maximumReceivedDataSizePerCommand = 4000;
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -658,7 +539,7 @@ TEST_F(ClientIntegration, DataSizePerCommandStopsThePipeline)
 
 TEST_F(ClientIntegration, ObjectSizeLimitRefusesALargeObject)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.sessionOption.maximumReceivedObjectSize = 8000;
     Session s(std::move(o));
     ASSERT_TRUE(s.open());
@@ -689,11 +570,11 @@ protected:
         config.https = true;
         config.certificate = wrongName ? s_pki->wrongNameServer : s_pki->server;
         config.privateKey = wrongName ? s_pki->wrongNameKey : s_pki->serverKey;
-        return startServer(config);
+        return startEndpoint(config);
     }
     ClientOptions httpsOptions(const LoopbackServer &srv)
     {
-        ClientOptions o = optionsFor(srv.url());
+        ClientOptions o = basicOptions(srv.url());
         o.sessionOption.noEncryption = false;
         return o;
     }
@@ -763,7 +644,7 @@ TEST_F(ClientTls, SkipOptionsAcceptAnUntrustedWrongNameCertificate)
 
 TEST_F(ClientIntegration, CloseWhileAPipelineRunsDeletesTheShell)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open());
     auto id = s.client->invokeScript(u"Write-Output started; Start-Sleep 60"_s, ScriptOptions{false, true, false});
     ASSERT_TRUE(id);
@@ -778,7 +659,7 @@ TEST_F(ClientIntegration, InjectedIdsAndSessionOptionsReachTheWire)
     QTemporaryDir dir;
     ASSERT_TRUE(dir.isValid());
     const QString path = dir.filePath(u"trace.jsonl"_s);
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.tracePath = path;
     o.sessionOption.uiCulture = u"de-DE"_s;
     o.sessionOption.culture = u"fr-FR"_s;
@@ -813,7 +694,7 @@ TEST_F(ClientIntegration, WritesADecodableTraceWithMode0600)
     QTemporaryDir dir;
     ASSERT_TRUE(dir.isValid());
     const QString path = dir.filePath(u"trace.jsonl"_s);
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.tracePath = path;
     {
         Session s(std::move(o));

@@ -2,6 +2,7 @@
 // served by the loopback endpoint's replay engine: open/close, pipeline input, host calls answered
 // with what the recording's client answered, and the key exchange with pypsrp's fixed RSA key
 // followed by SecureString decryption.
+#include "ClientHarness.h"
 #include "LoopbackServer.h"
 #include "SharedData.h"
 #include "Transcript.h"
@@ -24,29 +25,9 @@ using namespace Qt::Literals::StringLiterals;
 using namespace TestServer;
 using namespace Wsman;
 using Psrp::PSInvocationState;
+using namespace ClientHarness;
 
 namespace {
-
-// Spins the event loop until `done` holds or a 10 s guard fires; false on the guard.
-bool runUntil(const std::function<bool()> &done, int guardMs = 10000)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QTimer poll;
-    bool timedOut = false;
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] { timedOut = true; loop.quit(); });
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    guard.start(guardMs);
-    poll.start(2);
-    loop.exec();
-    return !timedOut && done();
-}
 
 QString recordingPath(const QString &file)
 {
@@ -61,25 +42,12 @@ std::unique_ptr<LoopbackServer> replayServer(const QString &file)
     config.engine = EngineKind::Replay;
     config.replayFile = recordingPath(file);
     config.maxOperationTimeoutMs = 200;
-    config.user = u"alice"_s;
-    config.password = u"s3cret"_s;
-    auto server = std::make_unique<LoopbackServer>(std::move(config));
-    QString error;
-    if (!server->listen(&error)) {
-        ADD_FAILURE() << error.toStdString();
-        return nullptr;
-    }
-    return server;
+    return startEndpoint(std::move(config));
 }
 
 ClientOptions optionsFor(const QUrl &url)
 {
-    ClientOptions o;
-    o.connection.connectionUri = url.toString();
-    o.sessionOption.noEncryption = true;
-    o.sessionOption.uiCulture = u"en-US"_s;
-    o.sessionOption.culture = u"en-US"_s;
-    o.authenticatorFactory = basicAuthenticatorFactory(u"alice"_s, Secret(u"s3cret"_s));
+    ClientOptions o = basicOptions(url);
     o.hostInfo = Psrp::HostInfo::console(120, 50);
     return o;
 }
@@ -142,115 +110,46 @@ Psrp::Result<Psrp::SessionKey> pypsrpKey()
         TestSupport::readFile(TestSupport::sharedDir() + u"/transcripts/pypsrp_test_rsa_key.pem"_s));
 }
 
-// A client plus everything its signals reported. With `key`, the key exchange starts as soon as
-// the pool is open (inside opened(), before the driver's next pool Receive goes out, as pypsrp
-// did); with `answers`, every non-void host call is answered with the recorded response.
-struct Session {
-    std::unique_ptr<RunspacePoolClient> client;
-    bool opened = false;
-    bool closed = false;
-    bool keyReady = false;
-    QList<ClientError> failures;
-    QList<ClientError> pipelineErrors;
-    QList<Psrp::Value> output;
-    QHash<QUuid, PSInvocationState> finished;
-    QList<Psrp::HostMethodId> hostCalls;
+// A harness Session that, with `key`, starts the key exchange as soon as the pool is open (inside
+// opened(), before the driver's next pool Receive goes out, as pypsrp did) and, with `answers`,
+// answers every non-void host call with the recorded response.
+struct ReplaySession : Session {
     QStringList unanswered;
     int answered = 0;
 
-    Session(ClientOptions options, std::optional<Psrp::SessionKey> key = std::nullopt,
-            QHash<qint64, Psrp::HostResponse> answers = {})
-        : client(std::make_unique<RunspacePoolClient>(std::move(options)))
+    explicit ReplaySession(ClientOptions options, std::optional<Psrp::SessionKey> key = std::nullopt,
+                           QHash<qint64, Psrp::HostResponse> answers = {})
+        : Session(std::move(options))
     {
-        RunspacePoolClient *c = client.get();
         auto sharedKey = std::make_shared<std::optional<Psrp::SessionKey>>(std::move(key));
-        QObject::connect(c, &RunspacePoolClient::opened, [this, c, sharedKey] {
-            opened = true;
+        onOpened = [sharedKey](RunspacePoolClient &c) {
             if (*sharedKey) {
-                if (const auto r = c->exchangeKey(std::move(**sharedKey)); !r)
+                if (const auto r = c.exchangeKey(std::move(**sharedKey)); !r)
                     ADD_FAILURE() << "exchangeKey: " << r.error().detail.toStdString();
                 sharedKey->reset();
             }
-        });
-        QObject::connect(c, &RunspacePoolClient::closed, [this] { closed = true; });
-        QObject::connect(c, &RunspacePoolClient::sessionKeyReady, [this] { keyReady = true; });
-        QObject::connect(c, &RunspacePoolClient::failed, [this](const ClientError &e) { failures.append(e); });
-        QObject::connect(c, &RunspacePoolClient::pipelineError,
-                         [this](const QUuid &, const ClientError &e) { pipelineErrors.append(e); });
-        QObject::connect(c, &RunspacePoolClient::pipelineOutput,
-                         [this](const QUuid &, const Psrp::Value &v) { output.append(v); });
-        QObject::connect(c, &RunspacePoolClient::pipelineFinished,
-                         [this](const QUuid &id, PSInvocationState s, const std::optional<Psrp::ErrorRecord> &) {
-                             finished.insert(id, s);
-                         });
-        QObject::connect(c, &RunspacePoolClient::hostCall,
-                         [this, c, answers = std::move(answers)](const QUuid &id, const Psrp::HostCall &call) {
-                             hostCalls.append(call.methodId);
-                             if (call.isVoid())
-                                 return;
-                             const auto it = answers.constFind(call.callId);
-                             if (it == answers.cend()) {
-                                 unanswered.append(QString::number(call.callId));
-                                 return;
-                             }
-                             if (const auto r = c->respondToHostCall(id, *it); r)
-                                 ++answered;
-                             else
-                                 ADD_FAILURE() << "respondToHostCall: " << r.error().detail.toStdString();
-                         });
-    }
-
-    std::string why() const
-    {
-        QStringList lines;
-        for (const auto &e : failures)
-            lines.append(u"failed: "_s + e.detail);
-        for (const auto &e : pipelineErrors)
-            lines.append(u"pipelineError: "_s + e.detail);
-        return lines.join(u"\n"_s).toStdString();
-    }
-    bool open()
-    {
-        client->open();
-        return runUntil([this] { return opened || closed; }) && opened;
-    }
-    bool close()
-    {
-        client->close();
-        return runUntil([this] { return closed; });
-    }
-    // Runs `request` to its end; the pipeline id (null on a refused invoke or a guard timeout).
-    QUuid run(const Psrp::CreatePipeline &request)
-    {
-        const auto id = client->invoke(request);
-        if (!id) {
-            ADD_FAILURE() << id.error().detail.toStdString();
-            return {};
-        }
-        const QUuid pid = id.value();
-        if (!runUntil([this, pid] { return finished.contains(pid) || closed; }) || !finished.contains(pid))
-            return {};
-        return pid;
-    }
-    // Output as text; a SecureString is decrypted with the session key and marked "secure:".
-    QStringList outputStrings() const
-    {
-        QStringList out;
-        for (const auto &v : output) {
-            if (const auto *secure = std::get_if<Psrp::SecureString>(&v.variant())) {
-                const auto text = client->decryptSecureString(*secure);
-                out.append(text ? u"secure:"_s + *text : u"secure?"_s + text.error().detail);
-            } else if (const auto s = v.toString()) {
-                out.append(*s);
-            } else if (const auto n = v.toInteger()) {
-                out.append(QString::number(*n));
-            } else if (const auto *o = v.object()) {
-                out.append(o->toString ? *o->toString : u"type:"_s + o->typeNames.value(0));
-            } else {
-                out.append(u"?"_s);
+        };
+        onHostCall = [this, answers = std::move(answers)](const QUuid &id, const Psrp::HostCall &call) {
+            if (call.isVoid())
+                return;
+            const auto it = answers.constFind(call.callId);
+            if (it == answers.cend()) {
+                unanswered.append(QString::number(call.callId));
+                return;
             }
+            if (const auto r = client->respondToHostCall(id, *it); r)
+                ++answered;
+            else
+                ADD_FAILURE() << "respondToHostCall: " << r.error().detail.toStdString();
+        };
+    }
+    bool calledHost(Psrp::HostMethodId method) const
+    {
+        for (const auto &call : hostCalls) {
+            if (call.second.methodId == method)
+                return true;
         }
-        return out;
+        return false;
     }
 };
 
@@ -289,7 +188,7 @@ TEST(DriverReplay, RunsAPipelineWithInputAgainstARecordedWindowsServer)
     ASSERT_TRUE(s.client->endInput(*id).ok());
     ASSERT_TRUE(runUntil([&] { return s.finished.contains(*id) || s.closed; }));
     ASSERT_TRUE(s.finished.contains(*id)) << s.why();
-    EXPECT_EQ(s.finished.value(*id), PSInvocationState::Completed);
+    EXPECT_EQ(s.stateOf(*id), PSInvocationState::Completed);
     // The recorded server output, rewritten to this client's pool and pipeline.
     ASSERT_EQ(s.output.size(), 4);
     EXPECT_EQ(s.output[0].toString(), u"1"_s);
@@ -310,19 +209,19 @@ TEST(DriverReplay, PsHostUiMockedMethodsAnswersHostCallsAsTheRecordedClientDid)
     ASSERT_TRUE(key.ok()) << key.error().detail.toStdString();
     auto server = replayServer(u"test_psrp_pshost_ui_mocked_methods.yml"_s);
     ASSERT_TRUE(server);
-    Session s(optionsFor(server->url()), std::move(key.value()), recorded.hostResponses);
+    ReplaySession s(optionsFor(server->url()), std::move(key.value()), recorded.hostResponses);
     ASSERT_TRUE(s.open()) << s.why();
     // The recorded ReadLineAsSecureString answer is encrypted with the recorded session key.
     ASSERT_TRUE(runUntil([&] { return s.keyReady || s.closed; }) && s.keyReady) << s.why();
     const QUuid pid = s.run(recorded.pipelines.first());
     ASSERT_FALSE(pid.isNull()) << s.why();
-    EXPECT_EQ(s.finished.value(pid), PSInvocationState::Completed);
+    EXPECT_EQ(s.stateOf(pid), PSInvocationState::Completed);
     EXPECT_TRUE(s.unanswered.isEmpty()) << s.unanswered.join(u","_s).toStdString();
     EXPECT_EQ(s.answered, 5);
     using Psrp::HostMethodId;
     for (const HostMethodId id : {HostMethodId::ReadLine, HostMethodId::ReadLineAsSecureString, HostMethodId::Prompt,
                                   HostMethodId::PromptForChoice, HostMethodId::PromptForCredential2})
-        EXPECT_TRUE(s.hostCalls.contains(id)) << int(id);
+        EXPECT_TRUE(s.calledHost(id)) << int(id);
     // The script outputs what the (recorded) host answered.
     const QStringList outputs = s.outputStrings();
     ASSERT_EQ(outputs.size(), 5) << outputs.join(u"|"_s).toStdString();
@@ -347,13 +246,13 @@ TEST(DriverReplay, MultipleCommandsDecryptTheSecureStringWithTheExchangedKey)
     ASSERT_TRUE(key.ok()) << key.error().detail.toStdString();
     auto server = replayServer(u"test_psrp_multiple_commands.yml"_s);
     ASSERT_TRUE(server);
-    Session s(optionsFor(server->url()), std::move(key.value()));
+    ReplaySession s(optionsFor(server->url()), std::move(key.value()));
     ASSERT_TRUE(s.open()) << s.why();
     ASSERT_TRUE(runUntil([&] { return s.keyReady || s.closed; }) && s.keyReady) << s.why();
     EXPECT_TRUE(s.client->canUseSecureString());
     const QUuid pid = s.run(recorded.pipelines.first());
     ASSERT_FALSE(pid.isNull()) << s.why();
-    EXPECT_EQ(s.finished.value(pid), PSInvocationState::Completed);
+    EXPECT_EQ(s.stateOf(pid), PSInvocationState::Completed);
     const QStringList outputs = s.outputStrings();
     ASSERT_EQ(outputs.size(), 7) << outputs.join(u"|"_s).toStdString();
     EXPECT_EQ(outputs.at(0), u"Hello World"_s);

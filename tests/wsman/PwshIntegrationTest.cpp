@@ -4,6 +4,7 @@
 // message without that host. The runspace has only Microsoft.PowerShell.Core, so the scripts use
 // language features, $Host.UI and .NET. Each test opens one real pool (a .NET process) at most,
 // except TwoPoolsAtOnce.
+#include "ClientHarness.h"
 #include "LoopbackServer.h"
 #include "PwshProcess.h"
 
@@ -23,6 +24,7 @@ using namespace TestServer;
 using namespace Wsman;
 using Psrp::MessageType;
 using Psrp::PSInvocationState;
+using namespace ClientHarness;
 
 namespace {
 
@@ -33,164 +35,12 @@ namespace {
                             "built by tests/server/pwsh-host/build.sh";                            \
     } while (false)
 
-// Spins the event loop until `done` holds or the guard fires; false on the guard.
-bool runUntil(const std::function<bool()> &done, int guardMs = 15000)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QTimer poll;
-    bool timedOut = false;
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] { timedOut = true; loop.quit(); });
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    guard.start(guardMs);
-    poll.start(2);
-    loop.exec();
-    return !timedOut && done();
-}
-
 std::unique_ptr<LoopbackServer> startPwshServer()
 {
     ServerConfig config;
     config.engine = EngineKind::Pwsh;
-    config.user = u"alice"_s;
-    config.password = u"s3cret"_s;
-    auto server = std::make_unique<LoopbackServer>(std::move(config));
-    QString error;
-    if (!server->listen(&error)) {
-        ADD_FAILURE() << error.toStdString();
-        return nullptr;
-    }
-    return server;
+    return startEndpoint(std::move(config));
 }
-
-ClientOptions optionsFor(const QUrl &url)
-{
-    ClientOptions o;
-    o.connection.connectionUri = url.toString();
-    o.sessionOption.noEncryption = true;
-    o.sessionOption.uiCulture = u"en-US"_s;
-    o.sessionOption.culture = u"en-US"_s;
-    o.authenticatorFactory = basicAuthenticatorFactory(u"alice"_s, Secret(u"s3cret"_s));
-    return o;
-}
-
-struct Finished {
-    PSInvocationState state = PSInvocationState::NotStarted;
-    std::optional<Psrp::ErrorRecord> error;
-};
-
-// A client plus everything its signals reported.
-struct Session {
-    std::unique_ptr<RunspacePoolClient> client;
-    bool opened = false;
-    bool closed = false;
-    bool keyReady = false;
-    QList<ClientError> failures;
-    QList<Psrp::Value> output;
-    QList<std::pair<MessageType, Psrp::Payload>> records;
-    QList<std::pair<MessageType, Psrp::Payload>> poolMessages;
-    QList<ClientError> pipelineErrors;
-    QHash<QUuid, Finished> finished;
-    QList<std::pair<QUuid, Psrp::HostCall>> hostCalls;
-    QList<Psrp::RunspacePoolState> states;
-
-    explicit Session(ClientOptions options)
-        : client(std::make_unique<RunspacePoolClient>(std::move(options)))
-    {
-        RunspacePoolClient *c = client.get();
-        QObject::connect(c, &RunspacePoolClient::opened, [this] { opened = true; });
-        QObject::connect(c, &RunspacePoolClient::closed, [this] { closed = true; });
-        QObject::connect(c, &RunspacePoolClient::sessionKeyReady, [this] { keyReady = true; });
-        QObject::connect(c, &RunspacePoolClient::failed, [this](const ClientError &e) { failures.append(e); });
-        QObject::connect(c, &RunspacePoolClient::stateChanged, [this](Psrp::RunspacePoolState s) { states.append(s); });
-        QObject::connect(c, &RunspacePoolClient::pipelineOutput,
-                         [this](const QUuid &, const Psrp::Value &v) { output.append(v); });
-        QObject::connect(c, &RunspacePoolClient::pipelineRecord,
-                         [this](const QUuid &, MessageType t, const Psrp::Payload &p) { records.append({t, p}); });
-        QObject::connect(c, &RunspacePoolClient::poolMessage,
-                         [this](MessageType t, const Psrp::Payload &p) { poolMessages.append({t, p}); });
-        QObject::connect(c, &RunspacePoolClient::pipelineError,
-                         [this](const QUuid &, const ClientError &e) { pipelineErrors.append(e); });
-        QObject::connect(c, &RunspacePoolClient::pipelineFinished,
-                         [this](const QUuid &id, PSInvocationState s, const std::optional<Psrp::ErrorRecord> &e) {
-                             finished.insert(id, Finished{s, e});
-                         });
-        QObject::connect(c, &RunspacePoolClient::hostCall,
-                         [this](const QUuid &id, const Psrp::HostCall &call) { hostCalls.append({id, call}); });
-    }
-
-    std::string why() const
-    {
-        return failures.isEmpty() ? std::string() : failures.first().detail.toStdString();
-    }
-    bool open()
-    {
-        client->open();
-        return runUntil([this] { return opened || closed; }) && opened;
-    }
-    bool close()
-    {
-        client->close();
-        return runUntil([this] { return closed; });
-    }
-    QUuid start(const QString &script, bool noInput = true)
-    {
-        auto id = client->invokeScript(script, ScriptOptions{false, noInput, false});
-        if (!id) {
-            ADD_FAILURE() << id.error().detail.toStdString();
-            return {};
-        }
-        return id.value();
-    }
-    bool waitFinished(const QUuid &pid, int guardMs = 15000)
-    {
-        return runUntil([this, pid] { return finished.contains(pid) || closed; }, guardMs) && finished.contains(pid);
-    }
-    // Runs a script to its end; the pipeline id (null on a refused invoke).
-    QUuid run(const QString &script)
-    {
-        const QUuid pid = start(script);
-        if (!pid.isNull()) {
-            EXPECT_TRUE(waitFinished(pid)) << script.toStdString();
-        }
-        return pid;
-    }
-    PSInvocationState stateOf(const QUuid &pid) const { return finished.value(pid).state; }
-    QStringList outputStrings() const
-    {
-        QStringList list;
-        for (const auto &v : output)
-            list.append(v.toString().value_or(v.toInteger() ? QString::number(*v.toInteger()) : u"?"_s));
-        return list;
-    }
-    QList<MessageType> recordTypes() const
-    {
-        QList<MessageType> types;
-        for (const auto &r : records)
-            types.append(r.first);
-        return types;
-    }
-    QString informationalText(MessageType type) const
-    {
-        for (const auto &r : records) {
-            if (r.first != type)
-                continue;
-            if (const auto *w = std::get_if<Psrp::WarningRecord>(&r.second))
-                return w->message;
-            if (const auto *v = std::get_if<Psrp::VerboseRecord>(&r.second))
-                return v->message;
-            if (const auto *d = std::get_if<Psrp::DebugRecord>(&r.second))
-                return d->message;
-        }
-        return {};
-    }
-};
 
 class PwshIntegration : public ::testing::Test {
 protected:
@@ -211,7 +61,7 @@ const Psrp::Value *member(const Psrp::Value &value, QStringView name)
 
 TEST_F(PwshIntegration, OpensAndClosesAgainstPowerShell769)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << s.why();
     EXPECT_EQ(s.client->state(), Psrp::RunspacePoolState::Opened);
     EXPECT_EQ(server->shellCount(), 1);
@@ -246,7 +96,7 @@ TEST_F(PwshIntegration, OpensAndClosesAgainstPowerShell769)
 
 TEST_F(PwshIntegration, OutputObjectsKeepTheirTypes)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << s.why();
     const QUuid pid = s.run(u"42; 'text'; [pscustomobject]@{ Name = 'n1'; Count = 3 }; @{ key = 'v' }; $true; 1.5"_s);
     ASSERT_EQ(s.stateOf(pid), PSInvocationState::Completed);
@@ -326,7 +176,7 @@ TEST_F(PwshIntegration, OutputObjectsKeepTheirTypes)
 
 TEST_F(PwshIntegration, ErrorStreamAndFailedPipelineCarryTheServersRecords)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << s.why();
     // A non-terminating error: the pipeline goes on and completes.
     const QUuid pid = s.run(u"Get-Command nonexistent-psremote; 'after'"_s);
@@ -370,7 +220,7 @@ TEST_F(PwshIntegration, ErrorStreamAndFailedPipelineCarryTheServersRecords)
 
 TEST_F(PwshIntegration, WarningVerboseAndDebugRecords)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << s.why();
     const QUuid pid = s.run(u"function f { [CmdletBinding()] param() $PSCmdlet.WriteWarning('w1'); "
                             "$PSCmdlet.WriteVerbose('v1'); $PSCmdlet.WriteDebug('d1') }; "
@@ -410,7 +260,7 @@ TEST_F(PwshIntegration, WarningVerboseAndDebugRecords)
 
 TEST_F(PwshIntegration, PipelineInputThroughSendInputAndEndInput)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << s.why();
     const QUuid pid = s.start(u"$input | ForEach-Object { $_ * 2 }"_s, false);
     ASSERT_FALSE(pid.isNull());
@@ -442,7 +292,7 @@ TEST_F(PwshIntegration, PipelineInputThroughSendInputAndEndInput)
 
 TEST_F(PwshIntegration, LongCommandSurvivesReceiveTimeouts)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.sessionOption.operationTimeoutMs = 1000;
     Session s(std::move(o));
     ASSERT_TRUE(s.open()) << s.why();
@@ -460,7 +310,7 @@ TEST_F(PwshIntegration, LongCommandSurvivesReceiveTimeouts)
 
 TEST_F(PwshIntegration, CrtlCStopsAnEndlessLoopAndThePoolStaysUsable)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << s.why();
     const QUuid pid = s.start(u"'started'; while ($true) {}"_s);
     ASSERT_FALSE(pid.isNull());
@@ -485,7 +335,7 @@ TEST_F(PwshIntegration, CrtlCStopsAnEndlessLoopAndThePoolStaysUsable)
 
 TEST_F(PwshIntegration, ConsoleHostCallsAreAnsweredThroughRespondToHostCall)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.hostInfo = Psrp::HostInfo::console(120, 50);
     Session s(std::move(o));
     ASSERT_TRUE(s.open()) << s.why();
@@ -564,7 +414,7 @@ TEST_F(PwshIntegration, ConsoleHostCallsAreAnsweredThroughRespondToHostCall)
 
 TEST_F(PwshIntegration, KeyExchangeAndSecureStringRoundTrip)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.hostInfo = Psrp::HostInfo::console(120, 50);
     Session s(std::move(o));
     ASSERT_TRUE(s.open()) << s.why();
@@ -620,7 +470,7 @@ TEST_F(PwshIntegration, KeyExchangeAndSecureStringRoundTrip)
 
 TEST_F(PwshIntegration, GetCommandMetadataRunsOnTheServer)
 {
-    Session s(optionsFor(server->url()));
+    Session s(basicOptions(server->url()));
     ASSERT_TRUE(s.open()) << s.why();
     Psrp::GetCommandMetadata request;
     request.names = QStringList{u"Get-Command"_s};
@@ -650,8 +500,8 @@ TEST_F(PwshIntegration, GetCommandMetadataRunsOnTheServer)
 
 TEST_F(PwshIntegration, TwoPoolsAtOnce)
 {
-    Session a(optionsFor(server->url()));
-    Session b(optionsFor(server->url()));
+    Session a(basicOptions(server->url()));
+    Session b(basicOptions(server->url()));
     a.client->open();
     b.client->open();
     ASSERT_TRUE(runUntil([&] { return (a.opened || a.closed) && (b.opened || b.closed); }));
@@ -684,7 +534,7 @@ TEST_F(PwshIntegration, TwoPoolsAtOnce)
 
 TEST_F(PwshIntegration, TwoRunspacesRunPipelinesConcurrentlyAndDataSizeLimitStopsOne)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.maxRunspaces = 2;
     o.sessionOption.maximumReceivedDataSizePerCommand = 50000;
     Session s(std::move(o));
@@ -717,7 +567,7 @@ TEST_F(PwshIntegration, TwoRunspacesRunPipelinesConcurrentlyAndDataSizeLimitStop
 
 TEST_F(PwshIntegration, ObjectSizeLimitRefusesALargeString)
 {
-    ClientOptions o = optionsFor(server->url());
+    ClientOptions o = basicOptions(server->url());
     o.sessionOption.maximumReceivedObjectSize = 100 * 1024;
     Session s(std::move(o));
     ASSERT_TRUE(s.open()) << s.why();
