@@ -1,7 +1,9 @@
 #include "cli/CliApp.h"
 
+#include "cli/CertificateCommand.h"
 #include "cli/InvokeCommand.h"
 #include "cli/TraceCommand.h"
+#include "cli/TrustedHostsCommand.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -20,6 +22,10 @@ const QList<Command> &commands()
     static const QList<Command> list{
         {u"invoke"_s, u"Run a script remotely: `invoke [connection options] (--command TEXT | --file SCRIPT | -)`"_s,
          &runInvokeCommand},
+        {u"certificate"_s, u"Client certificates and server certificate pins: `certificate import FILE | list | remove`"_s,
+         &runCertificateCommand},
+        {u"trusted-hosts"_s, u"Hosts trusted for NTLM/Basic over HTTP: `trusted-hosts list | add PATTERN | remove PATTERN`"_s,
+         &runTrustedHostsCommand},
         {u"trace"_s, u"Read WS-Management traces: `trace decode [--json] [--roundtrip] FILE`"_s,
          &runTraceCommand},
     };
@@ -40,7 +46,7 @@ QString usage()
                    "\n"
                    "Commands:\n"_s;
     for (const Command &c : commands())
-        text += u"  "_s + c.name.leftJustified(10) + c.summary + u'\n';
+        text += u"  "_s + c.name.leftJustified(14) + c.summary + u'\n';
     text += u"\nRun `psremote-cli COMMAND --help` for the options of a command.\n"
             "Exit codes: 0 success, 1 failed or wrote errors, 2 usage error, 3 cannot connect,\n"
             "4 TLS failure, 5 authentication failed or insecure choice refused, 6 WS-Management\n"

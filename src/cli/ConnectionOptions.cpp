@@ -1,5 +1,8 @@
 #include "cli/ConnectionOptions.h"
 
+#include "wsman/CertificateStore.h"
+#include "wsman/TrustedHosts.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace Cli {
@@ -20,7 +23,9 @@ constexpr OptionSpec Options[] = {
     {"--authentication"_L1, Kind::Value},        {"--certificate-thumbprint"_L1, Kind::Value},
     {"--configuration-name"_L1, Kind::Value},    {"--credential"_L1, Kind::Value},
     {"--password-stdin"_L1, Kind::Flag},         {"--session-option"_L1, Kind::Value},
-    {"--trace"_L1, Kind::Value},
+    {"--trace"_L1, Kind::Value},                 {"--trusted-host"_L1, Kind::Value},
+    {"--save-trusted-host"_L1, Kind::Flag},      {"--allow-delegation"_L1, Kind::Flag},
+    {"--pin-certificate"_L1, Kind::Value},
 };
 
 UsageError usageError(const QString &option, const QString &message)
@@ -29,6 +34,21 @@ UsageError usageError(const QString &option, const QString &message)
 }
 
 } // namespace
+
+bool needsPassword(const Wsman::ConnectionInfo &connection)
+{
+    using Wsman::AuthenticationMechanism;
+    if (!connection.certificateThumbprint.isEmpty())
+        return false;
+    switch (connection.authentication) {
+    case AuthenticationMechanism::NegotiateWithImplicitCredential:
+        return false;
+    case AuthenticationMechanism::Kerberos:
+        return connection.userName.has_value();
+    default:
+        return true;
+    }
+}
 
 QString configErrorSentence(const Wsman::ConfigError &error, const QString &option)
 {
@@ -131,7 +151,11 @@ ConnectionOptions::Consumed ConnectionOptions::consume(const QStringList &argume
                         "credssp, digest, negotiate-implicit"_s.arg(value));
         connection.authentication = mechanism.value();
     } else if (name == u"--certificate-thumbprint") {
-        connection.certificateThumbprint = value;
+        const std::optional<QString> thumbprint = Wsman::CertificateStore::normalizeThumbprint(value);
+        if (!thumbprint)
+            return fail(u"--certificate-thumbprint: '%1' is not a SHA-1 thumbprint (40 hexadecimal digits, as "
+                        "`psremote-cli certificate list` shows)"_s.arg(value));
+        connection.certificateThumbprint = *thumbprint;
     } else if (name == u"--configuration-name") {
         connection.configurationName = value;
     } else if (name == u"--credential") {
@@ -150,6 +174,19 @@ ConnectionOptions::Consumed ConnectionOptions::consume(const QStringList &argume
         if (value.isEmpty())
             return fail(u"--trace needs a file name"_s);
         traceFile = value;
+    } else if (name == u"--trusted-host") {
+        if (auto problem = Wsman::TrustedHosts::checkPattern(value))
+            return fail(u"--trusted-host: "_s + *problem);
+        trustedHosts.append(value.trimmed());
+    } else if (name == u"--save-trusted-host") {
+        saveTrustedHosts = true;
+    } else if (name == u"--allow-delegation") {
+        allowDelegation = true;
+    } else if (name == u"--pin-certificate") {
+        pinCertificate = Wsman::CertificateStore::parseSha256(value);
+        if (!pinCertificate)
+            return fail(u"--pin-certificate: '%1' is not a SHA-256 fingerprint (64 hexadecimal digits, colons "
+                        "allowed)"_s.arg(value));
     }
     index = next;
     return Consumed::Yes;
@@ -182,17 +219,31 @@ std::optional<UsageError> ConnectionOptions::validate() const
         return usageError(option, configErrorSentence(e, option));
     }
     using Wsman::AuthenticationMechanism;
-    if (connection.authentication != AuthenticationMechanism::Default
-        && connection.authentication != AuthenticationMechanism::Basic)
+    const AuthenticationMechanism mechanism = connection.authentication;
+    if (mechanism == AuthenticationMechanism::CredSsp || mechanism == AuthenticationMechanism::Digest)
         return usageError(u"--authentication"_s,
-                          u"--authentication %1 is not available in this version yet; use --authentication basic "
-                          "(over --use-ssl)"_s.arg(Wsman::authenticationMechanismName(connection.authentication)));
-    if (!connection.certificateThumbprint.isEmpty())
-        return usageError(u"--certificate-thumbprint"_s,
-                          u"--certificate-thumbprint: certificate authentication is not available in this version yet"_s);
-    if (!connection.userName)
+                          u"--authentication %1 is not yet implemented; use negotiate, kerberos or ntlm (or basic "
+                          "over --use-ssl)"_s.arg(Wsman::authenticationMechanismName(mechanism)));
+    if (!connection.certificateThumbprint.isEmpty()) {
+        if (!target->useSsl)
+            return usageError(u"--certificate-thumbprint"_s,
+                              u"--certificate-thumbprint: certificate authentication works over HTTPS only; add "
+                              "--use-ssl (or an https:// --connection-uri)"_s);
+        if (mechanism != AuthenticationMechanism::Default || connection.userName)
+            return usageError(u"--certificate-thumbprint"_s,
+                              u"--certificate-thumbprint: the certificate is the credential; drop --credential and "
+                              "--authentication"_s);
+        return std::nullopt;
+    }
+    if (pinCertificate && !target->useSsl)
+        return usageError(u"--pin-certificate"_s,
+                          u"--pin-certificate: only HTTPS connections present a certificate; add --use-ssl"_s);
+    if (saveTrustedHosts && trustedHosts.isEmpty())
+        return usageError(u"--save-trusted-host"_s, u"--save-trusted-host needs --trusted-host PATTERN"_s);
+    if (needsPassword(connection) && !connection.userName)
         return usageError(u"--credential"_s,
-                          u"--credential USER is required (Basic authentication needs a user name and a password)"_s);
+                          u"--credential USER is required (--authentication %1 needs a user name and a password)"_s.arg(
+                              Wsman::authenticationMechanismName(mechanism)));
     return std::nullopt;
 }
 
@@ -206,10 +257,16 @@ QString ConnectionOptions::helpText()
            "  --connection-uri URI        Full endpoint URL instead of HOST/--port/--use-ssl/\n"
            "                              --application-name, e.g. https://host:5986/wsman.\n"
            "  --allow-redirection         Follow a server's redirect (with --connection-uri).\n"
-           "  --authentication MECH       default, basic, negotiate, ntlm, kerberos, credssp,\n"
-           "                              digest, negotiate-implicit. This version implements\n"
-           "                              basic (default selects it).\n"
-           "  --certificate-thumbprint T  Client certificate (not available in this version).\n"
+           "  --authentication MECH       default (= negotiate), negotiate (Kerberos, else\n"
+           "                              NTLM), kerberos (--credential optional: else the\n"
+           "                              ticket cache), negotiate-implicit (ticket cache),\n"
+           "                              ntlm, basic. credssp and digest are not yet\n"
+           "                              implemented. Over HTTP, NTLM/Negotiate/Kerberos\n"
+           "                              encrypt every message; Basic needs --use-ssl\n"
+           "                              (or NoEncryption=true).\n"
+           "  --certificate-thumbprint T  Client certificate from `psremote-cli certificate`\n"
+           "                              (HTTPS only; its passphrase from the terminal or\n"
+           "                              PSREMOTE_CERTIFICATE_PASSPHRASE).\n"
            "  --configuration-name NAME   Session configuration (default Microsoft.PowerShell).\n"
            "  --credential USER           user, DOMAIN\\user or user@REALM.\n"
            "  --password-stdin            Read the password from the first line of stdin.\n"
@@ -219,9 +276,26 @@ QString ConnectionOptions::helpText()
            "                              values case-insensitive, timeouts in milliseconds,\n"
            "                              booleans true/false), e.g. SkipCACheck=true,\n"
            "                              OperationTimeout=60000, UICulture=de-DE,\n"
-           "                              NoEncryption=true (allows Basic over plain HTTP).\n"
+           "                              NoEncryption=true (allows Basic over plain HTTP,\n"
+           "                              switches message encryption off: a warning),\n"
+           "                              IncludePortInSPN=true (SPN HTTP/host:port).\n"
            "  --trace FILE                Write a JSON Lines trace of the SOAP bodies (mode\n"
-           "                              0600; secure strings masked) for `trace decode`.\n"_s;
+           "                              0600; secure strings masked) for `trace decode`.\n"
+           "\n"
+           "Consent (PowerShell's TrustedHosts rule: over plain HTTP the server cannot be\n"
+           "authenticated, so credentials other than Kerberos go only to trusted hosts;\n"
+           "loopback is always trusted; HTTPS needs no consent):\n"
+           "  --trusted-host PATTERN      Trust HOST patterns for this run (repeatable): a\n"
+           "                              name, an address, *.domain, prefix*, <local>, *.\n"
+           "  --save-trusted-host         Also add them to the shared TrustedHosts list.\n"
+           "  --pin-certificate SHA256    Trust the server certificate with this SHA-256\n"
+           "                              fingerprint (trust on first use; stored as a pin\n"
+           "                              once connected). A pinned certificate that changes\n"
+           "                              is refused.\n"
+           "  --allow-delegation          Consent to CredSSP credential delegation (CredSSP is\n"
+           "                              not yet implemented).\n"
+           "Without consent on a terminal, psremote-cli asks; without a terminal it refuses\n"
+           "(exit 5).\n"_s;
 }
 
 } // namespace Cli

@@ -24,6 +24,14 @@ struct ConnectionOptions {
     Wsman::SessionOption sessionOption;
     bool passwordStdin = false;
     QString traceFile; // empty: no trace
+    // Consent without a dialog (the TrustedHosts rule, wsman/TrustedHosts.h): patterns trusted
+    // for this run, and whether to add them to the shared list as well.
+    QStringList trustedHosts;
+    bool saveTrustedHosts = false;
+    bool allowDelegation = false; // CredSSP's credential delegation (CredSSP is not implemented yet)
+    // Trust on first use without a prompt: the SHA-256 (raw 32 bytes) the server's certificate
+    // must have; stored as a pin once the session opened.
+    std::optional<QByteArray> pinCertificate;
 
     enum class Consumed { No, Yes, Error };
 
@@ -33,12 +41,17 @@ struct ConnectionOptions {
     Consumed consume(const QStringList &arguments, qsizetype &index, UsageError &error);
 
     // After all arguments: the checks that need the whole set (HOST or --connection-uri given,
-    // no conflicting parameters, a credential for Basic). nullopt when valid.
+    // no conflicting parameters, an implemented --authentication, a credential where the
+    // mechanism needs a password, HTTPS for certificates). nullopt when valid.
     std::optional<UsageError> validate() const;
 
     // The option lines of `--help`, shared by every command taking connection options.
     static QString helpText();
 };
+
+// Whether the mechanism authenticates with --credential and a password (Basic, NTLM, Negotiate,
+// Default; Kerberos only when --credential is given; negotiate-implicit never).
+bool needsPassword(const Wsman::ConnectionInfo &connection);
 
 // The user-facing sentence for a ConfigError from wsman (a bad option value).
 QString configErrorSentence(const Wsman::ConfigError &error, const QString &option);

@@ -294,6 +294,32 @@ Failure describeTransportError(const Wsman::TransportError &error)
                                      "--session-option SkipCACheck=true / SkipCNCheck=true"_s};
     }
     case TransportErrorKind::AuthenticationFailed:
+        if (error.authError) {
+            switch (*error.authError) {
+            case Wsman::AuthErrorCode::SchemeNotOffered:
+                return {ExitCode::Authentication, u"authentication failed: the server does not offer this "
+                                                  "authentication"_s + detail + u"; choose another --authentication"_s};
+            case Wsman::AuthErrorCode::NoCredentials:
+                return {ExitCode::Authentication, u"authentication failed: no Kerberos ticket"_s + detail
+                                                      + u"; run kinit, or pass --credential USER@REALM"_s};
+            case Wsman::AuthErrorCode::UnknownUser:
+                return {ExitCode::Authentication, u"authentication failed: the KDC does not know the account"_s + detail
+                                                      + u"; check --credential (USER@REALM)"_s};
+            case Wsman::AuthErrorCode::UnknownServer:
+                return {ExitCode::Authentication,
+                        u"authentication failed: the KDC does not know the service HTTP/host"_s + detail
+                            + u"; use the computer's DNS name (not an IP address or alias), or --session-option "
+                              "IncludePortInSPN=true if its SPN carries the port"_s};
+            case Wsman::AuthErrorCode::KdcUnreachable:
+                return {ExitCode::Authentication, u"authentication failed: no Kerberos KDC answered"_s + detail
+                                                      + u"; check krb5.conf and DNS, or use --authentication negotiate"_s};
+            case Wsman::AuthErrorCode::ClockSkew:
+                return {ExitCode::Authentication, u"authentication failed: this computer's clock differs too much from "
+                                                  "the domain's"_s + detail + u"; synchronise the time"_s};
+            default:
+                break;
+            }
+        }
         return {ExitCode::Authentication, u"authentication failed: the server refused the credentials"_s + detail
                                               + u"; check --credential, the password and --authentication"_s};
     case TransportErrorKind::InsecureRefused:

@@ -1,12 +1,17 @@
 #include "cli/InvokeCommand.h"
 
 #include "cli/CliApp.h"
+#include "cli/Consent.h"
 #include "cli/ErrorView.h"
 #include "cli/Password.h"
 #include "cli/TerminalReader.h"
 
 #include "psrp/HostMethod.h"
+#include "wsman/CertificateStore.h"
+#include "wsman/NegotiateAuthenticator.h"
+#include "wsman/NtlmAuthenticator.h"
 #include "wsman/RunspacePoolClient.h"
+#include "wsman/TrustedHosts.h"
 
 #include <QCoreApplication>
 #include <QEventLoop>
@@ -267,6 +272,10 @@ public:
         return int(m_exit);
     }
 
+    bool wasOpened() const { return m_opened; }
+    // A TLS failure with the server's certificate (unknown CA, wrong name, pin mismatch).
+    const std::optional<Wsman::TransportError> &tlsFailure() const { return m_tlsFailure; }
+
 private:
     void writeOut(const QString &text)
     {
@@ -290,6 +299,7 @@ private:
     // effects) rather than run the user's script twice.
     void onOpened()
     {
+        m_opened = true;
         const QVersionNumber version = m_client->serverProtocolVersion();
         if (!version.isNull() && version < QVersionNumber(2, 1)) {
             startPipeline(); // MS-PSRP 2.0 has no GET_COMMAND_METADATA
@@ -818,6 +828,12 @@ private:
 
     void onFailed(const Wsman::ClientError &error)
     {
+        if (error.kind == Wsman::ClientErrorKind::Transport && error.transport
+            && error.transport->kind == Wsman::TransportErrorKind::Tls && !error.transport->peerCertificate.isNull()) {
+            m_tlsFailure = error.transport; // described by the caller, which may offer to pin
+            setExit(ExitCode::Tls);
+            return;
+        }
         const Failure f = describeClientError(error);
         writeErr(u"psremote-cli: "_s + f.sentence + u'\n');
         setExit(f.code);
@@ -866,6 +882,8 @@ private:
     int m_interrupts = 0;
     bool m_closed = false;
     bool m_quit = false;
+    bool m_opened = false;
+    std::optional<Wsman::TransportError> m_tlsFailure;
 };
 
 } // namespace
@@ -1010,6 +1028,82 @@ std::variant<InvokeArguments, UsageError> parseInvokeArguments(const QStringList
     return result;
 }
 
+namespace {
+
+// The authenticator for --authentication (dossier 3.2-3.5); Default is Negotiate, as in
+// PowerShell. SPN HTTP/host, or HTTP/host:port with IncludePortInSPN.
+Wsman::AuthenticatorFactory authenticatorFactoryFor(const Wsman::ConnectionInfo &connection,
+                                                    const Wsman::ConnectionTarget &target,
+                                                    const Wsman::SessionOption &sessionOption, Wsman::Secret password)
+{
+    using Wsman::AuthenticationMechanism;
+    const QString userName = connection.userName ? connection.userName->toString() : QString();
+    // Dossier 4.1: message encryption on plain HTTP unless NoEncryption=true (the server's
+    // AllowUnencrypted); TLS protects HTTPS.
+    const bool encrypt = !target.useSsl && !sessionOption.noEncryption;
+    switch (connection.authentication) {
+    case AuthenticationMechanism::Basic:
+        return Wsman::basicAuthenticatorFactory(userName, std::move(password));
+    case AuthenticationMechanism::Ntlm: {
+        Wsman::NtlmSettings settings;
+        settings.userName = userName;
+        settings.encryptMessages = encrypt;
+        settings.targetSpn = u"HTTP/"_s + target.host;
+        if (sessionOption.includePortInSpn)
+            settings.targetSpn += u':' + QString::number(target.port);
+        return Wsman::ntlmAuthenticatorFactory(settings, std::move(password));
+    }
+    default:
+        break;
+    }
+    Wsman::NegotiateSettings settings;
+    settings.userName = userName;
+    settings.host = target.host;
+    settings.port = target.port;
+    settings.includePortInSpn = sessionOption.includePortInSpn;
+    settings.encryptMessages = encrypt;
+    settings.useTicketCache = !needsPassword(connection);
+    if (connection.authentication == AuthenticationMechanism::Kerberos) {
+        settings.kerberosOnly = true;
+        return Wsman::kerberosAuthenticatorFactory(settings, std::move(password));
+    }
+    return Wsman::negotiateAuthenticatorFactory(settings, std::move(password));
+}
+
+// --certificate-thumbprint: the certificate and key come from the store; presenting them needs
+// a client certificate in ChannelSettings, which the transport does not have yet.
+int runWithClientCertificate(const QString &thumbprint, QTextStream &err)
+{
+    const Wsman::CertificateStore store;
+    const std::optional<Wsman::StoredCertificate> stored = store.find(thumbprint);
+    if (!stored) {
+        err << "psremote-cli invoke: --certificate-thumbprint: no certificate " << thumbprint
+            << " in the store; import it with `psremote-cli certificate import FILE`\n";
+        return int(ExitCode::Usage);
+    }
+    Wsman::Secret passphrase;
+    if (stored->encryptedKey) {
+        PasswordResult obtained = obtainCertificatePassphrase(u"Passphrase for the key of %1: "_s.arg(stored->name));
+        if (auto *e = std::get_if<PasswordError>(&obtained)) {
+            err << "psremote-cli invoke: --certificate-thumbprint: " << e->message << '\n';
+            return int(e->code == PasswordErrorCode::Interrupted ? ExitCode::Interrupted : ExitCode::Usage);
+        }
+        passphrase = std::move(std::get<Wsman::Secret>(obtained));
+    }
+    auto loaded = store.load(thumbprint, passphrase);
+    if (!loaded) {
+        err << "psremote-cli invoke: --certificate-thumbprint: " << loaded.error().detail << '\n';
+        return int(loaded.error().code == Wsman::CertificateStoreErrorCode::WrongPassphrase ? ExitCode::Authentication
+                                                                                              : ExitCode::Usage);
+    }
+    err << "psremote-cli invoke: --certificate-thumbprint: certificate authentication is not yet implemented by "
+           "the transport (the certificate '"
+        << stored->name << "' was found and opens)\n";
+    return int(ExitCode::Usage);
+}
+
+} // namespace
+
 int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
     auto parsed = parseInvokeArguments(arguments);
@@ -1033,6 +1127,41 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
         script = QString::fromUtf8(file.readAll());
     }
 
+    const Wsman::ConnectionInfo &connection = args.connection.connection;
+    const Wsman::ConnectionTarget target = connection.resolve().value(); // validate() resolved it
+    const Wsman::SessionOption &sessionOption = args.connection.sessionOption;
+
+    if (!connection.certificateThumbprint.isEmpty())
+        return runWithClientCertificate(connection.certificateThumbprint, err);
+
+    // TrustedHosts: before any credential is asked for or sent.
+    Wsman::TrustedHosts trusted = Wsman::TrustedHosts::load();
+    for (const QString &pattern : args.connection.trustedHosts)
+        trusted.add(pattern);
+    if (args.connection.saveTrustedHosts && !trusted.save()) {
+        err << "psremote-cli invoke: --save-trusted-host: cannot write " << Wsman::sharedSettingsFilePath() << '\n';
+        return int(ExitCode::Usage);
+    }
+    if (Wsman::needsTrustedHostConsent(connection.authentication, target, trusted)) {
+        const QString why = trustedHostExplanation(connection.authentication, target);
+        switch (askYesNo(QByteArrayLiteral("/dev/tty"), why + u"\nSend the credentials to %1 anyway? [y/N] "_s.arg(target.host))) {
+        case ConsentAnswer::Yes:
+            break;
+        case ConsentAnswer::No:
+            err << "psremote-cli invoke: not connecting to " << target.host
+                << ": no consent (use --trusted-host " << target.host << " to give it)\n";
+            return int(ExitCode::Authentication);
+        case ConsentAnswer::NoTerminal:
+            err << "psremote-cli invoke: refusing to send credentials: " << why << '\n'
+                << "No terminal to ask on: pass --trusted-host " << target.host << " to consent.\n";
+            return int(ExitCode::Authentication);
+        }
+    }
+    const bool loopback = Wsman::TrustedHosts::isLoopback(target.host);
+    if (!target.useSsl && sessionOption.noEncryption && !loopback)
+        err << "WARNING: NoEncryption=true: the session's messages travel unencrypted over HTTP to " << target.host
+            << "; anyone on the network path can read and change them.\n";
+
     QFile stdinFile;
     const bool needStdin = args.connection.passwordStdin || args.source == InvokeArguments::Source::Stdin;
     if (needStdin && !stdinFile.open(stdin, QIODevice::ReadOnly)) {
@@ -1040,12 +1169,16 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
         return int(ExitCode::Usage);
     }
 
-    const Wsman::UserName &user = *args.connection.connection.userName;
-    PasswordResult password = obtainPassword(PasswordSources::fromProcess(
-        &stdinFile, args.connection.passwordStdin, u"Password for %1: "_s.arg(user.toString())));
-    if (auto *e = std::get_if<PasswordError>(&password)) {
-        err << "psremote-cli invoke: " << e->message << '\n';
-        return int(e->code == PasswordErrorCode::Interrupted ? ExitCode::Interrupted : ExitCode::Usage);
+    Wsman::Secret password;
+    if (needsPassword(connection)) {
+        const Wsman::UserName &user = *connection.userName;
+        PasswordResult obtained = obtainPassword(PasswordSources::fromProcess(
+            &stdinFile, args.connection.passwordStdin, u"Password for %1: "_s.arg(user.toString())));
+        if (auto *e = std::get_if<PasswordError>(&obtained)) {
+            err << "psremote-cli invoke: " << e->message << '\n';
+            return int(e->code == PasswordErrorCode::Interrupted ? ExitCode::Interrupted : ExitCode::Usage);
+        }
+        password = std::move(std::get<Wsman::Secret>(obtained));
     }
 
     if (args.source == InvokeArguments::Source::Stdin)
@@ -1056,16 +1189,78 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
     }
 
     Wsman::ClientOptions options;
-    options.connection = args.connection.connection;
-    options.sessionOption = args.connection.sessionOption;
+    options.connection = connection;
+    options.sessionOption = sessionOption;
     options.tracePath = args.connection.traceFile;
-    options.authenticatorFactory =
-        Wsman::basicAuthenticatorFactory(user.toString(), std::move(std::get<Wsman::Secret>(password)));
+    options.authenticatorFactory = authenticatorFactoryFor(connection, target, sessionOption, std::move(password));
     const Psrp::Size size = outputSize();
     options.hostInfo = Psrp::HostInfo::console(size.width, size.height);
 
-    InvokeSession session(out, err);
-    return session.run(std::move(options), script);
+    Wsman::CertificateStore store;
+    const QString endpoint = Wsman::CertificateStore::endpointKey(target.host, target.port);
+    const std::optional<QByteArray> &pinArgument = args.connection.pinCertificate;
+    if (target.useSsl) {
+        options.pinnedSha256 = store.pins(endpoint);
+        if (pinArgument && !options.pinnedSha256.contains(*pinArgument))
+            options.pinnedSha256.append(*pinArgument);
+    }
+
+    for (int attempt = 0;; ++attempt) {
+        InvokeSession session(out, err);
+        const int code = session.run(options, script);
+        if (session.wasOpened() && pinArgument && !store.pins(endpoint).contains(*pinArgument)) {
+            if (!store.addPin(endpoint, *pinArgument))
+                err << "psremote-cli invoke: cannot store the certificate pin in " << Wsman::sharedSettingsFilePath() << '\n';
+        }
+        if (!session.tlsFailure())
+            return code;
+        const Wsman::TransportError &tls = *session.tlsFailure();
+        const QString presented = Wsman::CertificateStore::formatSha256(tls.peerCertificate.digest(QCryptographicHash::Sha256));
+        if (tls.pinMismatch) {
+            if (pinArgument)
+                err << "psremote-cli invoke: the server's certificate does not match --pin-certificate: it has SHA-256 "
+                    << presented << ", not " << Wsman::CertificateStore::formatSha256(*pinArgument)
+                    << ". Nothing was sent.\n"
+                    << certificateDetails(tls.peerCertificate) << '\n';
+            else
+                err << "psremote-cli invoke: @@@ WARNING: THE CERTIFICATE OF " << endpoint << " HAS CHANGED @@@\n"
+                    << "It is not the certificate you pinned. Someone may be intercepting the connection, or the\n"
+                       "server got a new certificate. Nothing was sent. The certificate presented now:\n"
+                    << certificateDetails(tls.peerCertificate) << '\n'
+                    << "If the change is expected, check the fingerprint with the server's administrator and run\n"
+                       "again with --pin-certificate "
+                    << presented << ", or remove the old pin with `psremote-cli certificate remove --pin "
+                    << endpoint << "`.\n";
+            return int(ExitCode::Tls);
+        }
+        QStringList problems;
+        for (const QSslError &e : tls.sslErrors)
+            problems.append(e.errorString());
+        err << "psremote-cli invoke: TLS failure: the server's certificate is not trusted ("
+            << (problems.isEmpty() ? tls.detail : problems.join(u"; "_s)) << "):\n"
+            << certificateDetails(tls.peerCertificate) << '\n';
+        if (attempt == 0) {
+            const ConsentAnswer answer = askYesNo(
+                QByteArrayLiteral("/dev/tty"),
+                u"Compare the SHA-256 fingerprint with the one the server's administrator gives you.\n"
+                "Trust this certificate for %1 from now on (pin it) and connect? [y/N] "_s.arg(endpoint));
+            if (answer == ConsentAnswer::Yes) {
+                const QByteArray digest = tls.peerCertificate.digest(QCryptographicHash::Sha256);
+                if (!store.addPin(endpoint, digest))
+                    err << "psremote-cli invoke: cannot store the pin in " << Wsman::sharedSettingsFilePath()
+                        << "; trusting it for this run only\n";
+                options.pinnedSha256.append(digest);
+                continue;
+            }
+            if (answer == ConsentAnswer::No)
+                return int(ExitCode::Tls);
+        }
+        err << "To trust this certificate, check its fingerprint with the server's administrator and run again with\n"
+               "--pin-certificate "
+            << presented << " (or trust the server's CA on this computer; for testing only: --session-option "
+                            "SkipCACheck=true / SkipCNCheck=true).\n";
+        return int(ExitCode::Tls);
+    }
 }
 
 } // namespace Cli

@@ -144,6 +144,17 @@ PasswordResult promptOnTerminal(const QByteArray &terminalPath, const QString &p
     return secret;
 }
 
+PasswordResult obtainCertificatePassphrase(const QString &prompt, const QByteArray &terminalPath)
+{
+    if (qEnvironmentVariableIsSet("PSREMOTE_CERTIFICATE_PASSPHRASE"))
+        return Wsman::Secret::fromUtf8(qgetenv("PSREMOTE_CERTIFICATE_PASSPHRASE"));
+    PasswordResult result = promptOnTerminal(terminalPath, prompt);
+    if (auto *e = std::get_if<PasswordError>(&result); e && e->code == PasswordErrorCode::NoTerminal)
+        e->message = u"the key is encrypted and there is no terminal to ask for its passphrase; set "
+                     "PSREMOTE_CERTIFICATE_PASSPHRASE"_s;
+    return result;
+}
+
 PasswordResult obtainPassword(const PasswordSources &sources)
 {
     if (sources.fromStdin) {

@@ -43,6 +43,11 @@ using PasswordResult = std::variant<Wsman::Secret, PasswordError>;
 // while typing and its settings restored on every path (including Ctrl+C).
 PasswordResult obtainPassword(const PasswordSources &sources);
 
+// A client certificate key's passphrase: PSREMOTE_CERTIFICATE_PASSPHRASE, else a prompt without
+// echo on the terminal (in the GUI its keychain plays this part).
+PasswordResult obtainCertificatePassphrase(const QString &prompt,
+                                           const QByteArray &terminalPath = QByteArrayLiteral("/dev/tty"));
+
 // Reads one line (without "\r\n"/"\n") from the terminal at `terminalPath` with echo off.
 PasswordResult promptOnTerminal(const QByteArray &terminalPath, const QString &prompt);
 

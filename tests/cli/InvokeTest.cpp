@@ -145,7 +145,7 @@ TEST(InvokeOptions, ErrorsNameTheBadOption)
         {{u"--connection-uri"_s, u"https://x/wsman"_s}, u"--connection-uri"_s},
         {{u"second-host"_s}, u"second-host"_s},
         {{u"--file"_s, u"f.ps1"_s}, u"--file"_s},
-        {{u"--authentication"_s, u"kerberos"_s}, u"--authentication"_s},
+        {{u"--authentication"_s, u"credssp"_s}, u"--authentication"_s},
         {{u"--trace"_s}, u"--trace"_s},
     };
     for (const Case &c : cases) {
@@ -1008,7 +1008,7 @@ TEST(InvokeEndToEndTls, UnknownCaExitsFourAndSkipCACheckPasses)
     QString error;
     ASSERT_TRUE(server.listen(&error)) << error.toStdString();
     const QStringList args{u"127.0.0.1"_s, u"--port"_s, QString::number(server.port()), u"--use-ssl"_s,
-                           u"--credential"_s, u"alice"_s, u"--password-stdin"_s, u"--command"_s, u"Write-Output tls"_s};
+                           u"--authentication"_s, u"basic"_s, u"--credential"_s, u"alice"_s, u"--password-stdin"_s, u"--command"_s, u"Write-Output tls"_s};
     const CliRun refused = runCli(args, QByteArrayLiteral("wonderland\n"));
     EXPECT_EQ(refused.exitCode, int(ExitCode::Tls)) << refused.err.toStdString();
     EXPECT_TRUE(refused.err.contains(u"SkipCACheck"_s)) << refused.err.toStdString();
@@ -1040,7 +1040,7 @@ protected:
     CliRun run(const QString &script) const
     {
         return runCli({u"127.0.0.1"_s, u"--port"_s, QString::number(m_server->port()), u"--credential"_s, u"alice"_s,
-                       u"--session-option"_s, u"NoEncryption=true"_s, u"--password-stdin"_s, u"--command"_s, script},
+                       u"--authentication"_s, u"basic"_s, u"--session-option"_s, u"NoEncryption=true"_s, u"--password-stdin"_s, u"--command"_s, script},
                       QByteArrayLiteral("wonderland\n"));
     }
 
@@ -1102,7 +1102,7 @@ TEST_F(InvokeEndToEndPwsh, ReadLineWithoutATerminalFailsAsNonInteractive)
 TEST_F(InvokeEndToEndPwsh, PromptForChoiceAndPromptOnATerminal)
 {
     const QStringList args{u"127.0.0.1"_s, u"--port"_s, QString::number(m_server->port()), u"--credential"_s, u"alice"_s,
-                           u"--session-option"_s, u"NoEncryption=true"_s, u"--command"_s,
+                           u"--authentication"_s, u"basic"_s, u"--session-option"_s, u"NoEncryption=true"_s, u"--command"_s,
                            u"$c = [System.Management.Automation.Host.ChoiceDescription[]]@('&Yes', '&No'); "
                            "'choice=' + $Host.UI.PromptForChoice('Continue?', 'Really?', $c, 0); "
                            "$f = [System.Management.Automation.Host.FieldDescription]::new('City'); "

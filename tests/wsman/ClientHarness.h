@@ -31,7 +31,7 @@ inline const QString User = QStringLiteral("alice");
 inline const QString Password = QStringLiteral("s3cret");
 
 // The loopback endpoint requiring Basic User/Password, listening; null (and a test failure) if not.
-std::unique_ptr<TestServer::LoopbackServer> startEndpoint(TestServer::ServerConfig config = {});
+std::unique_ptr<TestServer::LoopbackServer> startEndpoint(TestServer::ServerConfig config = TestServer::ServerConfig());
 
 // Basic over plain HTTP (NoEncryption, explicit as the CLI requires), en-US cultures.
 Wsman::ClientOptions basicOptions(const QUrl &url, const QString &password = Password);
