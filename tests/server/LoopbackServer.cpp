@@ -1,5 +1,6 @@
 #include "LoopbackServer.h"
 
+#include "CredSspAcceptor.h"
 #include "GssAcceptor.h"
 #include "PwshEngine.h"
 #include "ReplayEngine.h"
@@ -83,7 +84,9 @@ struct LoopbackServer::Connection {
     std::unique_ptr<QTimer> receiveTimer;
     // Negotiate/Kerberos: the security context bound to this connection (dossier 3.1).
     std::unique_ptr<GssAcceptor> gss;
-    QByteArray gssScheme;        // "Negotiate" or "Kerberos"
+    QByteArray gssScheme;        // "Negotiate", "Kerberos" or "CredSSP"
+    // CredSSP: this connection's acceptor (its inner TLS session seals the messages).
+    std::unique_ptr<CredSspAcceptor> credSsp;
     bool gssAuthenticated = false;
     QByteArray finalToken;       // the last acceptor token, for the next 2xx
     bool encrypted = false;      // the request being answered came encrypted: seal the answer
@@ -110,6 +113,18 @@ bool LoopbackServer::listen(QString *error)
         qputenv("NTLM_USER_FILE", QFile::encodeName(m_config.ntlmUserFile));
     if (!m_config.keytab.isEmpty())
         qputenv("KRB5_KTNAME", QFile::encodeName(m_config.keytab));
+    if (offers(AuthScheme::CredSsp)) {
+        auto identity = m_config.credSspCertificatePem.isEmpty()
+                            ? CredSspTlsIdentity::shared()
+                            : CredSspTlsIdentity::fromPem(m_config.credSspCertificatePem, m_config.credSspKeyPem);
+        if (!identity) {
+            if (error)
+                *error = u"CredSSP: "_s + identity.error().detail;
+            return false;
+        }
+        m_credSspIdentity = identity.value();
+        m_credSspAccounts = readNtlmUserFile(m_config.ntlmUserFile);
+    }
     if (m_config.engine == EngineKind::Replay) {
         m_replay = std::make_unique<ReplayEngine>();
         QString why;
@@ -179,6 +194,9 @@ QList<std::pair<QByteArray, QByteArray>> LoopbackServer::challenges() const
             break;
         case AuthScheme::Kerberos:
             list.append(std::pair<QByteArray, QByteArray>("WWW-Authenticate", "Kerberos"));
+            break;
+        case AuthScheme::CredSsp:
+            list.append(std::pair<QByteArray, QByteArray>("WWW-Authenticate", "CredSSP"));
             break;
         case AuthScheme::Basic:
             list.append(std::pair<QByteArray, QByteArray>("WWW-Authenticate", "Basic realm=\"WSMAN\""));
@@ -321,6 +339,20 @@ void LoopbackServer::sendSoap(QTcpSocket *socket, const QByteArray &xml, int sta
 {
     const QByteArray reason = status == 200 ? QByteArray("OK") : QByteArray("Internal Server Error");
     const auto it = m_connections.find(socket);
+    if (it != m_connections.end() && (*it)->encrypted && (*it)->credSsp) {
+        // Dossier 4.5: TLS records of the CredSSP session, one part per 16 KiB of plaintext.
+        CredSspAcceptor &credSsp = *(*it)->credSsp;
+        const Wsman::MessageEncryption encryption(Wsman::MessageEncryption::CredSspProtocol.toByteArray());
+        auto wrapped = encryption.encrypt(
+            xml, SoapUtf8, [&credSsp](QByteArrayView part) { return credSsp.seal(part); }, CredSspAcceptor::MaxPartSize);
+        if (!wrapped) {
+            qWarning("psremote-test-server: cannot seal a CredSSP response: %s", qPrintable(wrapped.error().detail));
+            socket->abort();
+            return;
+        }
+        sendHttp(socket, status, reason, wrapped.value().body, {}, wrapped.value().contentType);
+        return;
+    }
     if (it != m_connections.end() && (*it)->encrypted && (*it)->gss) {
         // MS-WSMV 2.2.9.1: answers to encrypted requests (faults included) are sealed in kind.
         Connection &connection = **it;
@@ -344,7 +376,7 @@ void LoopbackServer::sendSoap(QTcpSocket *socket, const QByteArray &xml, int sta
 bool LoopbackServer::authenticate(QTcpSocket *socket, Connection &connection, const QByteArray &authorization,
                                   bool emptyBody)
 {
-    const bool gssOffered = offers(AuthScheme::Negotiate) || offers(AuthScheme::Kerberos);
+    const bool gssOffered = offers(AuthScheme::Negotiate) || offers(AuthScheme::Kerberos) || offers(AuthScheme::CredSsp);
     if (!gssOffered && m_config.user.isEmpty())
         return true;
     const qsizetype space = authorization.indexOf(' ');
@@ -352,6 +384,7 @@ bool LoopbackServer::authenticate(QTcpSocket *socket, Connection &connection, co
     const QByteArray credentials = space < 0 ? QByteArray() : authorization.mid(space + 1).trimmed();
     if (scheme == "basic" && offers(AuthScheme::Basic) && !m_config.user.isEmpty()) {
         connection.gss.reset();
+        connection.credSsp.reset();
         connection.gssAuthenticated = false;
         const QByteArray expected = (m_config.user + u':' + m_config.password).toUtf8().toBase64();
         if (credentials == expected)
@@ -360,6 +393,8 @@ bool LoopbackServer::authenticate(QTcpSocket *socket, Connection &connection, co
                || (scheme == "kerberos" && offers(AuthScheme::Kerberos))) {
         return acceptGss(socket, connection, scheme == "kerberos" ? QByteArray("Kerberos") : QByteArray("Negotiate"),
                          credentials, emptyBody);
+    } else if (scheme == "credssp" && offers(AuthScheme::CredSsp)) {
+        return acceptCredSsp(socket, connection, credentials, emptyBody);
     } else if (authorization.isEmpty() && connection.gssAuthenticated) {
         return true; // dossier 3.1: the context is bound to this connection
     }
@@ -379,6 +414,7 @@ bool LoopbackServer::acceptGss(QTcpSocket *socket, Connection &connection, const
     }
     if (!connection.gss || connection.gss->isComplete() || connection.gssScheme != scheme) {
         // A new handshake on this connection replaces any earlier context.
+        connection.credSsp.reset();
         connection.gss = std::make_unique<GssAcceptor>();
         connection.gssScheme = scheme;
         connection.gssAuthenticated = false;
@@ -399,6 +435,55 @@ bool LoopbackServer::acceptGss(QTcpSocket *socket, Connection &connection, const
     connection.finalToken = result.token;
     if (emptyBody) {
         // Dossier 4.6: the empty-body handshake request ends with a bare 200.
+        sendHttp(socket, 200, "OK", {});
+        return false;
+    }
+    return true;
+}
+
+bool LoopbackServer::acceptCredSsp(QTcpSocket *socket, Connection &connection, const QByteArray &credentials,
+                                   bool emptyBody)
+{
+    const auto decoded = QByteArray::fromBase64Encoding(credentials, QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded || decoded.decoded.isEmpty()) {
+        connection.credSsp.reset();
+        connection.gssAuthenticated = false;
+        sendHttp(socket, 401, "Unauthorized", {}, challenges());
+        return false;
+    }
+    if (!connection.credSsp || connection.credSsp->isComplete() || connection.gssScheme != "CredSSP") {
+        // A new handshake on this connection replaces any earlier context.
+        CredSspAcceptor::Settings settings;
+        settings.identity = m_credSspIdentity;
+        settings.accounts = m_credSspAccounts;
+        settings.minimumVersion = m_config.credSspMinimumVersion;
+        if (!m_config.user.isEmpty())
+            settings.peerAllowed = [expected = m_config.user](const QString &peer) { return userMatches(expected, peer); };
+        connection.gss.reset();
+        connection.credSsp = std::make_unique<CredSspAcceptor>(std::move(settings));
+        connection.gssScheme = "CredSSP";
+        connection.gssAuthenticated = false;
+        connection.finalToken.clear();
+    }
+    const CredSspAcceptor::Result result = connection.credSsp->accept(decoded.decoded);
+    if (result.step == CredSspAcceptor::Step::Continue) {
+        sendHttp(socket, 401, "Unauthorized", {}, {{"WWW-Authenticate", "CredSSP " + result.token.toBase64()}});
+        return false;
+    }
+    if (result.step == CredSspAcceptor::Step::Failed) {
+        qDebug("psremote-test-server: CredSSP refused: %s", qPrintable(result.error));
+        connection.credSsp.reset();
+        // MS-CSSP 2.2.1: a TSRequest.errorCode (e.g. logon failure) goes back inside the TLS session.
+        if (!result.token.isEmpty())
+            sendHttp(socket, 401, "Unauthorized", {}, {{"WWW-Authenticate", "CredSSP " + result.token.toBase64()}});
+        else
+            sendHttp(socket, 401, "Unauthorized", {}, challenges());
+        return false;
+    }
+    ++m_handshakes;
+    connection.gssAuthenticated = true;
+    connection.finalToken = result.token;
+    if (emptyBody) {
         sendHttp(socket, 200, "OK", {});
         return false;
     }
@@ -451,17 +536,19 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
         return;
     QByteArray payload = body;
     if (Wsman::MessageEncryption::isEncryptedContentType(rawContentType)) {
-        if (!connection->gssAuthenticated || !connection->gss) {
+        if (!connection->gssAuthenticated || (!connection->gss && !connection->credSsp)) {
             sendHttp(socket, 400, "Bad Request", {});
             return;
         }
         // MS-WSMV 2.2.9.1: the protocol string follows the HTTP scheme that authenticated.
-        const Wsman::MessageEncryption encryption(connection->gssScheme == "Kerberos"
+        const Wsman::MessageEncryption encryption(connection->credSsp ? Wsman::MessageEncryption::CredSspProtocol.toByteArray()
+                                                  : connection->gssScheme == "Kerberos"
                                                       ? Wsman::MessageEncryption::KerberosProtocol.toByteArray()
                                                       : Wsman::MessageEncryption::SpnegoProtocol.toByteArray());
-        GssAcceptor &gss = *connection->gss;
-        auto plain = encryption.decrypt(body, rawContentType, [&gss](QByteArrayView header, QByteArrayView data) {
-            return gss.unseal(header, data);
+        Connection &current = *connection;
+        // Dossier 4.5: CredSSP feeds each part's header || data back into its TLS session.
+        auto plain = encryption.decrypt(body, rawContentType, [&current](QByteArrayView header, QByteArrayView data) {
+            return current.credSsp ? current.credSsp->unseal(header, data) : current.gss->unseal(header, data);
         });
         if (!plain) {
             // A context that failed to unseal is out of step for good: drop it with the connection.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "CredSspAcceptor.h"
 #include "EndpointSoap.h"
 
 #include "wsman/ServerEnvelope.h"
@@ -28,7 +29,7 @@ class ReplayEngine;
 enum class EngineKind { Simulator, Replay, Pwsh };
 
 // HTTP authentication schemes the endpoint offers (dossier 3.1), in WWW-Authenticate order.
-enum class AuthScheme { Basic, Negotiate, Kerberos };
+enum class AuthScheme { Basic, Negotiate, Kerberos, CredSsp };
 
 struct ServerConfig {
     QHostAddress address = QHostAddress::LocalHost;
@@ -48,6 +49,12 @@ struct ServerConfig {
     // NTLM_USER_FILE for gss-ntlmssp ("DOMAIN:user:password" lines) and KRB5_KTNAME.
     QString ntlmUserFile;
     QString keytab;
+    // CredSSP (PSRemote's own test acceptor, see CredSspAcceptor.h): the inner TLS certificate and
+    // key as PEM (empty: a generated self-signed RSA one), the lowest client TSRequest version
+    // accepted; delegated credentials must match an ntlmUserFile account (and `user` when set).
+    QByteArray credSspCertificatePem;
+    QByteArray credSspKeyPem;
+    int credSspMinimumVersion = 2;
     // WinRM's AllowUnencrypted: plaintext SOAP on an HTTP connection authenticated with
     // Negotiate/Kerberos is refused unless set (dossier 4.1).
     bool allowUnencrypted = false;
@@ -69,8 +76,9 @@ struct FaultInjection {
 };
 
 // The loopback WinRM endpoint: HTTP/1.1 (keep-alive) or HTTPS on 127.0.0.1, Basic, Negotiate
-// (SPNEGO or raw NTLMSSP) and Kerberos authentication through the system GSSAPI with WinRM
-// message encryption (one GssAcceptor per TCP connection), WS-Management shell dispatch to one ShellEngine per shell (simulator, pwsh)
+// (SPNEGO or raw NTLMSSP) and Kerberos authentication through the system GSSAPI, and CredSSP
+// (this project's own acceptor over OpenSSL + GSSAPI), with WinRM message encryption (one
+// GssAcceptor or CredSspAcceptor per TCP connection), WS-Management shell dispatch to one ShellEngine per shell (simulator, pwsh)
 // or to a ReplayEngine answering from a recording. Owns its sockets, shells and engines; lives
 // on the thread that created it and needs its event loop.
 class LoopbackServer : public QObject {
@@ -90,7 +98,7 @@ public:
     qsizetype shellCount() const { return m_shells.size(); }
     qsizetype requestCount() const { return m_requests; }
     const ServerConfig &config() const { return m_config; }
-    // Completed Negotiate/Kerberos handshakes and encrypted requests served so far.
+    // Completed Negotiate/Kerberos/CredSSP handshakes and encrypted requests served so far.
     qsizetype handshakeCount() const { return m_handshakes; }
     qsizetype encryptedRequestCount() const { return m_encryptedRequests; }
     // Closes every client connection (the client must authenticate again on a new one).
@@ -112,6 +120,7 @@ private:
     bool authenticate(QTcpSocket *socket, Connection &connection, const QByteArray &authorization, bool emptyBody);
     bool acceptGss(QTcpSocket *socket, Connection &connection, const QByteArray &scheme, const QByteArray &credentials,
                    bool emptyBody);
+    bool acceptCredSsp(QTcpSocket *socket, Connection &connection, const QByteArray &credentials, bool emptyBody);
     bool offers(AuthScheme scheme) const { return m_config.authSchemes.contains(scheme); }
     void sendSoap(QTcpSocket *socket, const QByteArray &xml, int status = 200);
     void sendFault(QTcpSocket *socket, const Wsman::ServerRequest &request, quint32 code, const QString &subcode,
@@ -126,6 +135,8 @@ private:
     QHash<QTcpSocket *, std::shared_ptr<Connection>> m_connections;
     QHash<QString, std::shared_ptr<Shell>> m_shells; // by upper-case ShellId
     std::unique_ptr<ReplayEngine> m_replay;
+    std::shared_ptr<const CredSspTlsIdentity> m_credSspIdentity;
+    QList<CredSspAccount> m_credSspAccounts;
     qsizetype m_requests = 0;
     qsizetype m_handshakes = 0;
     qsizetype m_encryptedRequests = 0;

@@ -1,5 +1,6 @@
 // psremote-test-server: the loopback WinRM endpoint as a program (see --help).
 #include "LoopbackServer.h"
+#include "CredSspAcceptor.h"
 #include "PwshProcess.h"
 #include "SimulatorEngine.h"
 
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         "benchmarks and demos. Engines: 'simulator' (PSRemote loopback simulator, not PowerShell), "
         "'replay' (answers from a real Windows recording; ShellId, CommandIds and PSRP RPID/PID are mapped to the client's), "
         "'pwsh' (real PowerShell through tests/server/pwsh-host, needs PSREMOTE_PWSH_HOST).\n"
+        "Authentication: basic; negotiate and kerberos through the system GSSAPI; credssp - "_s
+        + QLatin1StringView(CredSspLabel) + u".\n"
         "Prints one line 'listening <url>' on stdout when ready; serves until SIGTERM/SIGINT or stdin closes.\n\n"_s
         + SimulatorEngine::grammarHelp());
     parser.addHelpOption();
@@ -46,10 +49,14 @@ int main(int argc, char **argv)
         {u"cert"_s, u"PEM certificate (first) and chain for --https."_s, u"pem"_s},
         {u"key"_s, u"PEM private key for --https."_s, u"pem"_s},
         {u"user"_s, u"Basic: require this user. Negotiate/Kerberos: accept only this account."_s, u"name"_s},
-        {u"auth"_s, u"Offered schemes, comma-separated, in WWW-Authenticate order: basic, negotiate, kerberos (default basic)."_s,
+        {u"auth"_s, u"Offered schemes, comma-separated, in WWW-Authenticate order: basic, negotiate, kerberos, credssp (default basic)."_s,
          u"list"_s, u"basic"_s},
         {u"ntlm-user-file"_s, u"NTLM accounts for Negotiate through gss-ntlmssp (DOMAIN:user:password lines; sets NTLM_USER_FILE)."_s,
          u"file"_s},
+        {u"credssp-cert"_s, u"PEM certificate of CredSSP's inner TLS (default: a generated self-signed RSA one)."_s, u"pem"_s},
+        {u"credssp-key"_s, u"PEM private key for --credssp-cert."_s, u"pem"_s},
+        {u"credssp-min-version"_s, u"Lowest client TSRequest version CredSSP accepts (default 2; 5 insists on the CVE-2018-0886 fix)."_s,
+         u"n"_s, u"2"_s},
         {u"keytab"_s, u"Keytab for Kerberos/Negotiate acceptance (sets KRB5_KTNAME)."_s, u"file"_s},
         {u"allow-unencrypted"_s, u"Accept plaintext SOAP on HTTP after Negotiate/Kerberos (WinRM AllowUnencrypted=true)."_s},
         {u"password-env"_s, u"Environment variable holding the Basic password."_s, u"var"_s},
@@ -120,6 +127,8 @@ int main(int argc, char **argv)
             config.authSchemes.append(AuthScheme::Negotiate);
         } else if (scheme == u"kerberos") {
             config.authSchemes.append(AuthScheme::Kerberos);
+        } else if (scheme == u"credssp") {
+            config.authSchemes.append(AuthScheme::CredSsp);
         } else {
             err << "psremote-test-server: unknown --auth scheme " << scheme << "\n";
             return 2;
@@ -127,6 +136,21 @@ int main(int argc, char **argv)
     }
     config.ntlmUserFile = parser.value(u"ntlm-user-file"_s);
     config.keytab = parser.value(u"keytab"_s);
+    config.credSspMinimumVersion = parser.value(u"credssp-min-version"_s).toInt();
+    if (parser.isSet(u"credssp-cert"_s)) {
+        QFile certFile(parser.value(u"credssp-cert"_s));
+        QFile keyFile(parser.value(u"credssp-key"_s));
+        if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
+            err << "psremote-test-server: cannot read --credssp-cert/--credssp-key\n";
+            return 2;
+        }
+        config.credSspCertificatePem = certFile.readAll();
+        config.credSspKeyPem = keyFile.readAll();
+    }
+    if (config.authSchemes.contains(AuthScheme::CredSsp)) {
+        err << "psremote-test-server: " << QLatin1StringView(CredSspLabel) << "\n";
+        err.flush();
+    }
     config.allowUnencrypted = parser.isSet(u"allow-unencrypted"_s);
 
     LoopbackServer server(config);
