@@ -220,10 +220,10 @@ std::optional<UsageError> ConnectionOptions::validate() const
     }
     using Wsman::AuthenticationMechanism;
     const AuthenticationMechanism mechanism = connection.authentication;
-    if (mechanism == AuthenticationMechanism::CredSsp || mechanism == AuthenticationMechanism::Digest)
+    if (mechanism == AuthenticationMechanism::Digest)
         return usageError(u"--authentication"_s,
-                          u"--authentication %1 is not yet implemented; use negotiate, kerberos or ntlm (or basic "
-                          "over --use-ssl)"_s.arg(Wsman::authenticationMechanismName(mechanism)));
+                          u"--authentication digest: WinRM servers do not offer Digest, and this client does not "
+                          "implement it; use negotiate, kerberos or ntlm (or basic over --use-ssl)"_s);
     if (!connection.certificateThumbprint.isEmpty()) {
         if (!target->useSsl)
             return usageError(u"--certificate-thumbprint"_s,
@@ -260,9 +260,10 @@ QString ConnectionOptions::helpText()
            "  --authentication MECH       default (= negotiate), negotiate (Kerberos, else\n"
            "                              NTLM), kerberos (--credential optional: else the\n"
            "                              ticket cache), negotiate-implicit (ticket cache),\n"
-           "                              ntlm, basic. credssp and digest are not yet\n"
-           "                              implemented. Over HTTP, NTLM/Negotiate/Kerberos\n"
-           "                              encrypt every message; Basic needs --use-ssl\n"
+           "                              ntlm, basic, credssp (delegates your password:\n"
+           "                              asks first, or --allow-delegation). Digest is not\n"
+           "                              implemented. Over HTTP, NTLM/Negotiate/Kerberos/\n"
+           "                              CredSSP encrypt every message; Basic needs --use-ssl\n"
            "                              (or NoEncryption=true).\n"
            "  --certificate-thumbprint T  Client certificate from `psremote-cli certificate`\n"
            "                              (HTTPS only; its passphrase from the terminal or\n"
@@ -292,8 +293,8 @@ QString ConnectionOptions::helpText()
            "                              fingerprint (trust on first use; stored as a pin\n"
            "                              once connected). A pinned certificate that changes\n"
            "                              is refused.\n"
-           "  --allow-delegation          Consent to CredSSP credential delegation (CredSSP is\n"
-           "                              not yet implemented).\n"
+           "  --allow-delegation          Consent to CredSSP credential delegation: the\n"
+           "                              server receives your password.\n"
            "Without consent on a terminal, psremote-cli asks; without a terminal it refuses\n"
            "(exit 5).\n"_s;
 }

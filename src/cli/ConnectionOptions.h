@@ -28,7 +28,7 @@ struct ConnectionOptions {
     // for this run, and whether to add them to the shared list as well.
     QStringList trustedHosts;
     bool saveTrustedHosts = false;
-    bool allowDelegation = false; // CredSSP's credential delegation (CredSSP is not implemented yet)
+    bool allowDelegation = false; // consent to CredSSP's credential delegation
     // Trust on first use without a prompt: the SHA-256 (raw 32 bytes) the server's certificate
     // must have; stored as a pin once the session opened.
     std::optional<QByteArray> pinCertificate;

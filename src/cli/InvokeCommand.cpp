@@ -8,6 +8,7 @@
 
 #include "psrp/HostMethod.h"
 #include "wsman/CertificateStore.h"
+#include "wsman/CredSspAuthenticator.h"
 #include "wsman/NegotiateAuthenticator.h"
 #include "wsman/NtlmAuthenticator.h"
 #include "wsman/RunspacePoolClient.h"
@@ -1053,6 +1054,14 @@ Wsman::AuthenticatorFactory authenticatorFactoryFor(const Wsman::ConnectionInfo 
             settings.targetSpn += u':' + QString::number(target.port);
         return Wsman::ntlmAuthenticatorFactory(settings, std::move(password));
     }
+    case AuthenticationMechanism::CredSsp: {
+        Wsman::CredSspSettings settings;
+        settings.userName = userName;
+        settings.host = target.host;
+        settings.port = target.port;
+        settings.encryptMessages = encrypt;
+        return Wsman::credSspAuthenticatorFactory(settings, std::move(password));
+    }
     default:
         break;
     }
@@ -1154,6 +1163,24 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
         case ConsentAnswer::NoTerminal:
             err << "psremote-cli invoke: refusing to send credentials: " << why << '\n'
                 << "No terminal to ask on: pass --trusted-host " << target.host << " to consent.\n";
+            return int(ExitCode::Authentication);
+        }
+    }
+    // CredSSP hands the password itself to the server (PowerShell's documentation warns: a
+    // compromised server can use it anywhere); the user says yes first, every time.
+    if (connection.authentication == Wsman::AuthenticationMechanism::CredSsp && !args.connection.allowDelegation) {
+        const QString why = u"CredSSP delegates your password to %1: the server receives it and can use it to reach "
+                            "other computers as you. Do this only for a server you trust completely."_s.arg(target.host);
+        switch (askYesNo(QByteArrayLiteral("/dev/tty"), why + u"\nDelegate your credentials to %1? [y/N] "_s.arg(target.host))) {
+        case ConsentAnswer::Yes:
+            break;
+        case ConsentAnswer::No:
+            err << "psremote-cli invoke: not connecting to " << target.host
+                << ": no consent to delegate (use --allow-delegation to give it)\n";
+            return int(ExitCode::Authentication);
+        case ConsentAnswer::NoTerminal:
+            err << "psremote-cli invoke: refusing to delegate credentials: " << why << '\n'
+                << "No terminal to ask on: pass --allow-delegation to consent.\n";
             return int(ExitCode::Authentication);
         }
     }

@@ -207,12 +207,14 @@ TEST(AuthOptions, MechanismsAndWhoNeedsACredential)
         const Cli::UsageError e = parseError(base + QStringList{u"--authentication"_s, m});
         EXPECT_EQ(e.option, u"--credential"_s) << m.toStdString();
     }
-    for (const QString &m : {u"credssp"_s, u"digest"_s}) {
-        const Cli::UsageError e =
-            parseError(base + QStringList{u"--authentication"_s, m, u"--credential"_s, u"u"_s, u"--allow-delegation"_s});
-        EXPECT_EQ(e.option, u"--authentication"_s);
-        EXPECT_TRUE(e.message.contains(u"not yet implemented"_s)) << e.message.toStdString();
-    }
+    EXPECT_EQ(parseOk(base + QStringList{u"--authentication"_s, u"credssp"_s, u"--credential"_s, u"u"_s})
+                  .connection.connection.authentication,
+              M::CredSsp);
+    EXPECT_EQ(parseError(base + QStringList{u"--authentication"_s, u"credssp"_s}).option, u"--credential"_s);
+    const Cli::UsageError digest =
+        parseError(base + QStringList{u"--authentication"_s, u"digest"_s, u"--credential"_s, u"u"_s});
+    EXPECT_EQ(digest.option, u"--authentication"_s);
+    EXPECT_TRUE(digest.message.contains(u"do not offer Digest"_s)) << digest.message.toStdString();
 }
 
 TEST(AuthOptions, ConsentAndPinOptions)
@@ -347,7 +349,8 @@ protected:
         users.write("EXAMPLE:alice:s3cret\n");
         users.close();
         TestServer::ServerConfig config;
-        config.authSchemes = {TestServer::AuthScheme::Negotiate, TestServer::AuthScheme::Basic};
+        config.authSchemes = {TestServer::AuthScheme::Negotiate, TestServer::AuthScheme::CredSsp,
+                              TestServer::AuthScheme::Basic};
         config.ntlmUserFile = users.fileName();
         m_server = std::make_unique<TestServer::LoopbackServer>(config);
         QString error;
@@ -455,6 +458,27 @@ TEST_F(NtlmEndToEnd, NegotiateFallsBackToNtlmAndDefaultIsNegotiate)
         EXPECT_EQ(r.exitCode, 0) << mechanism.toStdString() << ": " << r.err.toStdString();
         EXPECT_EQ(r.out, u"consented\n"_s);
     }
+}
+
+TEST_F(NtlmEndToEnd, CredSspDelegatesOnlyWithConsent)
+{
+    // No consent and no terminal: refused before anything is sent, naming the option.
+    const qsizetype before = m_server->requestCount();
+    const CliResult refused = runCli(args(u"127.0.0.1"_s, u"credssp"_s), m_home, password());
+    EXPECT_EQ(refused.exitCode, int(ExitCode::Authentication)) << refused.err.toStdString();
+    EXPECT_TRUE(refused.err.contains(u"--allow-delegation"_s)) << refused.err.toStdString();
+    EXPECT_TRUE(refused.err.contains(u"delegates your password"_s)) << refused.err.toStdString();
+    EXPECT_EQ(m_server->requestCount(), before);
+
+    // With consent: the endpoint's CredSSP acceptor receives the delegated credentials, and every
+    // message travels TLS-encrypted inside the HTTP bodies.
+    const CliResult delegated = runCli(args(u"127.0.0.1"_s, u"credssp"_s, {u"--allow-delegation"_s}), m_home, password());
+    EXPECT_EQ(delegated.exitCode, 0) << delegated.err.toStdString();
+    EXPECT_EQ(delegated.out, u"consented\n"_s);
+
+    const CliResult wrong =
+        runCli(args(u"127.0.0.1"_s, u"credssp"_s, {u"--allow-delegation"_s}), m_home, QByteArrayLiteral("wrong\n"));
+    EXPECT_EQ(wrong.exitCode, int(ExitCode::Authentication)) << wrong.err.toStdString();
 }
 
 TEST_F(NtlmEndToEnd, WrongPasswordExitsFive)
