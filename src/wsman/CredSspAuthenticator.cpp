@@ -41,9 +41,8 @@ AuthError notOffered(const QList<QByteArray> &challenges)
 } // namespace
 
 CredSspAuthenticator::CredSspAuthenticator(CredSspSettings settings, Secret password)
-    : m_settings(std::move(settings))
-    , m_password(std::move(password))
-    , m_encryption(MessageEncryption::CredSspProtocol.toByteArray())
+    : m_settings(std::move(settings)), m_password(std::move(password)),
+      m_encryption(MessageEncryption::CredSspProtocol.toByteArray())
 {
 }
 
@@ -91,7 +90,8 @@ AuthResult<QByteArray> CredSspAuthenticator::startContext()
     Auth::NtlmClientOptions ntlm;
     ntlm.user = m_settings.userName;
     ntlm.targetSpn = u"HTTP/"_s + m_settings.host;
-    Auth::Result<std::unique_ptr<Auth::NtlmMechanism>> mechanism = Auth::NtlmMechanism::create(std::move(ntlm), m_password.utf8());
+    Auth::Result<std::unique_ptr<Auth::NtlmMechanism>> mechanism =
+        Auth::NtlmMechanism::create(std::move(ntlm), m_password.utf8());
     if (!mechanism)
         return authErrorFrom(mechanism.error(), u"CredSSP (NTLM)"_s);
     mechanisms.push_back(std::move(mechanism).value());
@@ -99,8 +99,8 @@ AuthResult<QByteArray> CredSspAuthenticator::startContext()
     Auth::CredSspClientOptions options;
     options.userName = m_settings.userName;
     options.minimumVersion = m_settings.minimumVersion;
-    Auth::Result<Auth::CredSspClient> client =
-        Auth::CredSspClient::create(std::move(options), Auth::SpnegoClient(std::move(mechanisms)), m_password.utf8());
+    Auth::Result<Auth::CredSspClient> client = Auth::CredSspClient::create(
+        std::move(options), Auth::SpnegoClient(std::move(mechanisms)), m_password.utf8());
     if (!client)
         return authErrorFrom(client.error(), u"CredSSP"_s);
     m_client.emplace(std::move(client).value());
@@ -130,29 +130,35 @@ AuthResult<AuthLeg> CredSspAuthenticator::continueWith(const QList<QByteArray> &
         return begin();
     case State::Established:
     case State::Failed:
-        return failWith(AuthError{AuthErrorCode::Rejected, u"CredSSP: the server refused the credentials"_s});
+        return failWith(
+            AuthError{AuthErrorCode::Rejected, u"CredSSP: the server refused the credentials"_s});
     case State::InProgress:
         break;
     }
     if (!token)
         return failWith(notOffered(challenges));
-    const QByteArray::FromBase64Result decoded = QByteArray::fromBase64Encoding(*token, QByteArray::AbortOnBase64DecodingErrors);
+    const QByteArray::FromBase64Result decoded =
+        QByteArray::fromBase64Encoding(*token, QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
-        return failWith(AuthError{AuthErrorCode::InvalidToken, u"the CredSSP challenge is not base64"_s});
+        return failWith(
+            AuthError{AuthErrorCode::InvalidToken, u"the CredSSP challenge is not base64"_s});
     if (decoded.decoded.isEmpty() || m_client->isComplete()) {
         // MS-CSSP 3.1.5: a server refusing the delegated credentials may still say why in a
         // TSRequest.errorCode (v3+).
         if (m_client->isComplete() && !decoded.decoded.isEmpty()) {
             Auth::Result<QByteArray> plain = m_client->unwrap(decoded.decoded);
             Auth::Result<Auth::CredSsp::TsRequest> request =
-                plain ? Auth::CredSsp::decodeTsRequest(*plain) : Auth::Result<Auth::CredSsp::TsRequest>(plain.error());
+                plain ? Auth::CredSsp::decodeTsRequest(*plain)
+                      : Auth::Result<Auth::CredSsp::TsRequest>(plain.error());
             if (request && request->errorCode && *request->errorCode != 0)
-                return failWith(authErrorFrom(Auth::CredSsp::errorForStatus(*request->errorCode), u"CredSSP"_s));
+                return failWith(authErrorFrom(Auth::CredSsp::errorForStatus(*request->errorCode),
+                                              u"CredSSP"_s));
         }
-        return failWith(AuthError{AuthErrorCode::Rejected,
-                                  m_client->isComplete()
-                                      ? u"CredSSP: the server refused the delegated credentials"_s
-                                      : u"CredSSP: the server refused the credentials (logon failure)"_s});
+        return failWith(
+            AuthError{AuthErrorCode::Rejected,
+                      m_client->isComplete()
+                          ? u"CredSSP: the server refused the delegated credentials"_s
+                          : u"CredSSP: the server refused the credentials (logon failure)"_s});
     }
     const qsizetype known = m_client->inner().diagnostics().size();
     Auth::Result<QByteArray> out = m_client->step(decoded.decoded);
@@ -168,21 +174,19 @@ AuthResult<bool> CredSspAuthenticator::finish(const QList<QByteArray> &challenge
     if (m_state != State::InProgress)
         return isEstablished();
     if (!m_client || !m_client->isComplete())
-        return failWith(AuthError{AuthErrorCode::InvalidToken,
-                                  u"CredSSP: the server accepted before the credentials were delegated"_s});
+        return failWith(
+            AuthError{AuthErrorCode::InvalidToken,
+                      u"CredSSP: the server accepted before the credentials were delegated"_s});
     m_state = State::Established;
     return true;
 }
 
-AuthResult<WrappedMessage> CredSspAuthenticator::wrap(const QByteArray &plaintext, const QByteArray &soapContentType)
+AuthResult<WrappedMessage> CredSspAuthenticator::wrap(const QByteArray &plaintext,
+                                                      const QByteArray &soapContentType)
 {
-    if (!m_settings.encryptMessages)
-        return WrappedMessage{plaintext, soapContentType};
-    if (!isEstablished())
-        return AuthError{AuthErrorCode::CryptoFailure, u"no established context to encrypt with"_s};
     // Dossier 4.5: each part is TLS-encrypted; L = the suite's trailer; > 16 KiB in parts.
-    return m_encryption.encrypt(
-        plaintext, soapContentType,
+    return m_encryption.wrapBody(
+        m_settings.encryptMessages, isEstablished(), plaintext, soapContentType,
         [this](QByteArrayView part) -> AuthResult<SealedPart> {
             Auth::Result<Auth::WrappedMessage> sealed = m_client->wrapWinrm(part);
             if (!sealed)
@@ -192,25 +196,17 @@ AuthResult<WrappedMessage> CredSspAuthenticator::wrap(const QByteArray &plaintex
         MaxPartSize);
 }
 
-AuthResult<WrappedMessage> CredSspAuthenticator::unwrap(const QByteArray &body, const QByteArray &contentType)
+AuthResult<WrappedMessage> CredSspAuthenticator::unwrap(const QByteArray &body,
+                                                        const QByteArray &contentType)
 {
-    const bool encrypted = MessageEncryption::isEncryptedContentType(contentType);
-    if (!m_settings.encryptMessages) {
-        if (encrypted)
-            return AuthError{AuthErrorCode::Unsupported, u"an encrypted body while message encryption is off"_s};
-        return WrappedMessage{body, contentType};
-    }
-    if (!encrypted)
-        return AuthError{AuthErrorCode::CryptoFailure,
-                         u"an unencrypted body (Content-Type \"%1\") on an encrypted channel"_s.arg(QString::fromLatin1(contentType.left(80)))};
-    if (!isEstablished())
-        return AuthError{AuthErrorCode::CryptoFailure, u"no established context to decrypt with"_s};
-    return m_encryption.decrypt(body, contentType, [this](QByteArrayView header, QByteArrayView data) -> AuthResult<QByteArray> {
-        Auth::Result<QByteArray> plain = m_client->unwrapWinrm(header, data);
-        if (!plain)
-            return authErrorFrom(plain.error(), u"CredSSP"_s);
-        return std::move(plain).value();
-    });
+    return m_encryption.unwrapBody(
+        m_settings.encryptMessages, isEstablished(), body, contentType,
+        [this](QByteArrayView header, QByteArrayView data) -> AuthResult<QByteArray> {
+            Auth::Result<QByteArray> plain = m_client->unwrapWinrm(header, data);
+            if (!plain)
+                return authErrorFrom(plain.error(), u"CredSSP"_s);
+            return std::move(plain).value();
+        });
 }
 
 AuthenticatorFactory credSspAuthenticatorFactory(CredSspSettings settings, Secret password)

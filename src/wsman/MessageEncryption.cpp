@@ -109,7 +109,8 @@ public:
     {
         const qsizetype length = boundaryAt(m_pos);
         if (length < 0)
-            return framing(u"expected a boundary at offset %1, found \"%2\""_s.arg(m_pos).arg(printable(m_body.sliced(m_pos))));
+            return framing(u"expected a boundary at offset %1, found \"%2\""_s.arg(m_pos).arg(
+                printable(m_body.sliced(m_pos))));
         m_pos += length;
         if (m_body.sliced(m_pos).startsWith("--")) {
             m_pos += 2;
@@ -171,7 +172,8 @@ std::optional<std::pair<QByteArray, QByteArrayView>> headerField(QByteArrayView 
     const qsizetype colon = trimmed.indexOf(':');
     if (colon <= 0)
         return std::nullopt;
-    return std::pair{trimmed.first(colon).trimmed().toByteArray().toLower(), trimmed.sliced(colon + 1).trimmed()};
+    return std::pair{trimmed.first(colon).trimmed().toByteArray().toLower(),
+                     trimmed.sliced(colon + 1).trimmed()};
 }
 
 struct OriginalContent {
@@ -203,7 +205,9 @@ AuthResult<OriginalContent> parseOriginalContent(QByteArrayView value, qsizetype
             }
             const qint64 n = paramValue.toLongLong();
             if (n > bodySize)
-                return framing(u"OriginalContent Length=%1 exceeds the body of %2 bytes"_s.arg(n).arg(bodySize));
+                return framing(
+                    u"OriginalContent Length=%1 exceeds the body of %2 bytes"_s.arg(n).arg(
+                        bodySize));
             length = qsizetype(n);
         } else if (name == "type") {
             type = paramValue;
@@ -237,45 +241,60 @@ bool MessageEncryption::isEncryptedContentType(QByteArrayView contentType)
     return media == "multipart/encrypted" || media == "multipart/x-multi-encrypted";
 }
 
-AuthResult<WrappedMessage> MessageEncryption::encrypt(QByteArrayView plaintext, QByteArrayView soapContentType,
-                                                      const SealFunction &seal, qsizetype maxPartSize) const
+AuthResult<WrappedMessage> MessageEncryption::encrypt(QByteArrayView plaintext,
+                                                      QByteArrayView soapContentType,
+                                                      const SealFunction &seal,
+                                                      qsizetype maxPartSize) const
 {
     const bool multi = maxPartSize > 0 && plaintext.size() > maxPartSize;
     const qsizetype partSize = maxPartSize > 0 ? maxPartSize : qMax(plaintext.size(), qsizetype(1));
     QByteArray body;
     qsizetype offset = 0;
     do {
-        const QByteArrayView chunk = plaintext.sliced(offset, qMin(partSize, plaintext.size() - offset));
+        const QByteArrayView chunk =
+            plaintext.sliced(offset, qMin(partSize, plaintext.size() - offset));
         offset += chunk.size();
         AuthResult<SealedPart> sealed = seal(chunk);
         if (!sealed)
             return sealed.error();
         const SealedPart &part = sealed.value();
         if (part.header.size() > qsizetype(std::numeric_limits<quint32>::max()))
-            return AuthError{AuthErrorCode::CryptoFailure, u"encrypted body: security header too large"_s};
+            return AuthError{AuthErrorCode::CryptoFailure,
+                             u"encrypted body: security header too large"_s};
         body.append("--").append(DefaultBoundary).append("\r\n\tContent-Type: ").append(m_protocol);
         body.append("\r\n\tOriginalContent: type=").append(soapContentType);
         body.append(";Length=").append(QByteArray::number(chunk.size()));
-        body.append("\r\n--").append(DefaultBoundary).append("\r\n\tContent-Type: ").append(OctetStream);
+        body.append("\r\n--")
+            .append(DefaultBoundary)
+            .append("\r\n\tContent-Type: ")
+            .append(OctetStream);
         body.append("\r\n");
         appendLe32(body, quint32(part.header.size()));
         body.append(part.header).append(part.data);
     } while (offset < plaintext.size());
     body.append("--").append(DefaultBoundary).append("--\r\n");
 
-    QByteArray contentType = multi ? QByteArrayLiteral("multipart/x-multi-encrypted") : QByteArrayLiteral("multipart/encrypted");
-    contentType.append(";protocol=\"").append(m_protocol).append("\";boundary=\"").append(DefaultBoundary).append('"');
+    QByteArray contentType = multi ? QByteArrayLiteral("multipart/x-multi-encrypted")
+                                   : QByteArrayLiteral("multipart/encrypted");
+    contentType.append(";protocol=\"")
+        .append(m_protocol)
+        .append("\";boundary=\"")
+        .append(DefaultBoundary)
+        .append('"');
     return WrappedMessage{std::move(body), std::move(contentType)};
 }
 
-AuthResult<WrappedMessage> MessageEncryption::decrypt(QByteArrayView body, QByteArrayView contentType,
+AuthResult<WrappedMessage> MessageEncryption::decrypt(QByteArrayView body,
+                                                      QByteArrayView contentType,
                                                       const UnsealFunction &unseal) const
 {
     const ContentType type = parseContentType(contentType);
     if (type.mediaType != "multipart/encrypted" && type.mediaType != "multipart/x-multi-encrypted")
-        return framing(u"Content-Type \"%1\" is not multipart/encrypted"_s.arg(printable(contentType)));
+        return framing(
+            u"Content-Type \"%1\" is not multipart/encrypted"_s.arg(printable(contentType)));
     if (type.protocol && type.protocol->compare(m_protocol, Qt::CaseInsensitive) != 0)
-        return framing(u"protocol \"%1\", expected \"%2\""_s.arg(printable(*type.protocol), QString::fromLatin1(m_protocol)));
+        return framing(u"protocol \"%1\", expected \"%2\""_s.arg(printable(*type.protocol),
+                                                                 QString::fromLatin1(m_protocol)));
     const QByteArray boundary = type.boundary.value_or(DefaultBoundary.toByteArray());
     if (boundary.isEmpty() || boundary.size() > MaxBoundaryLength)
         return framing(u"unusable boundary parameter"_s);
@@ -333,15 +352,17 @@ AuthResult<WrappedMessage> MessageEncryption::decrypt(QByteArrayView body, QByte
             return framing(u"part %1 has no data"_s.arg(parts + 1));
         const std::optional<QByteArrayView> dataHeader = reader.line();
         const auto dataField = dataHeader ? headerField(*dataHeader) : std::nullopt;
-        if (!dataField || dataField->first != "content-type"
-            || dataField->second.compare(OctetStream, Qt::CaseInsensitive) != 0)
+        if (!dataField || dataField->first != "content-type" ||
+            dataField->second.compare(OctetStream, Qt::CaseInsensitive) != 0)
             return framing(u"part %1 data is not application/octet-stream"_s.arg(parts + 1));
         const std::optional<QByteArrayView> lengthField = reader.take(4);
         if (!lengthField)
             return framing(u"part %1 ends before its header length"_s.arg(parts + 1));
         const quint32 headerLength = qFromLittleEndian<quint32>(lengthField->data());
         if (qint64(headerLength) > qint64(reader.remaining()))
-            return framing(u"part %1 header length %2 exceeds the %3 bytes left"_s.arg(parts + 1).arg(headerLength).arg(reader.remaining()));
+            return framing(u"part %1 header length %2 exceeds the %3 bytes left"_s.arg(parts + 1)
+                               .arg(headerLength)
+                               .arg(reader.remaining()));
         const QByteArrayView header = *reader.take(qsizetype(headerLength));
         // The data runs to the next boundary; prefer the one Length= points at, so ciphertext that
         // happens to contain a boundary-like sequence cannot cut it short.
@@ -355,18 +376,55 @@ AuthResult<WrappedMessage> MessageEncryption::decrypt(QByteArrayView body, QByte
 
         AuthResult<QByteArray> unsealed = unseal(header, data);
         if (!unsealed)
-            return AuthError{unsealed.error().code, u"encrypted body part %1: "_s.arg(parts + 1) + unsealed.error().detail};
+            return AuthError{unsealed.error().code, u"encrypted body part %1: "_s.arg(parts + 1) +
+                                                        unsealed.error().detail};
         if (unsealed.value().size() != content.value().length)
-            return AuthError{AuthErrorCode::CryptoFailure,
-                             u"encrypted body part %1: %2 bytes decrypted, OriginalContent Length=%3"_s.arg(parts + 1)
-                                 .arg(unsealed.value().size())
-                                 .arg(content.value().length)};
+            return AuthError{
+                AuthErrorCode::CryptoFailure,
+                u"encrypted body part %1: %2 bytes decrypted, OriginalContent Length=%3"_s
+                    .arg(parts + 1)
+                    .arg(unsealed.value().size())
+                    .arg(content.value().length)};
         plaintext.append(unsealed.value());
         if (parts == 0)
             originalType = content.value().type;
         ++parts;
     }
     return WrappedMessage{std::move(plaintext), std::move(originalType)};
+}
+
+AuthResult<WrappedMessage> MessageEncryption::wrapBody(bool enabled, bool established,
+                                                       const QByteArray &plaintext,
+                                                       const QByteArray &soapContentType,
+                                                       const SealFunction &seal,
+                                                       qsizetype maxPartSize) const
+{
+    if (!enabled)
+        return WrappedMessage{plaintext, soapContentType};
+    if (!established)
+        return AuthError{AuthErrorCode::CryptoFailure, u"no established context to encrypt with"_s};
+    return encrypt(plaintext, soapContentType, seal, maxPartSize);
+}
+
+AuthResult<WrappedMessage> MessageEncryption::unwrapBody(bool enabled, bool established,
+                                                         const QByteArray &body,
+                                                         const QByteArray &contentType,
+                                                         const UnsealFunction &unseal) const
+{
+    const bool encrypted = isEncryptedContentType(contentType);
+    if (!enabled) {
+        if (encrypted)
+            return AuthError{AuthErrorCode::Unsupported,
+                             u"an encrypted body while message encryption is off"_s};
+        return WrappedMessage{body, contentType};
+    }
+    if (!encrypted)
+        return AuthError{AuthErrorCode::CryptoFailure,
+                         u"an unencrypted body (Content-Type \"%1\") on an encrypted channel"_s.arg(
+                             QString::fromLatin1(contentType.left(80)))};
+    if (!established)
+        return AuthError{AuthErrorCode::CryptoFailure, u"no established context to decrypt with"_s};
+    return decrypt(body, contentType, unseal);
 }
 
 } // namespace Wsman

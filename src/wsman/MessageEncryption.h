@@ -18,7 +18,8 @@ struct SealedPart {
 
 // seal(plaintext) -> (header, data); unseal(header, data) -> plaintext. Errors pass through.
 using SealFunction = std::function<AuthResult<SealedPart>(QByteArrayView plaintext)>;
-using UnsealFunction = std::function<AuthResult<QByteArray>(QByteArrayView header, QByteArrayView data)>;
+using UnsealFunction =
+    std::function<AuthResult<QByteArray>(QByteArrayView header, QByteArrayView data)>;
 
 // MS-WSMV 2.2.9.1 (dossier 4.2): the multipart/encrypted body of WinRM message encryption for one
 // protocol string. Builds bodies around a seal callback and parses them strictly around an unseal
@@ -30,7 +31,8 @@ using UnsealFunction = std::function<AuthResult<QByteArray>(QByteArrayView heade
 class MessageEncryption {
 public:
     static constexpr QByteArrayView SpnegoProtocol = "application/HTTP-SPNEGO-session-encrypted";
-    static constexpr QByteArrayView KerberosProtocol = "application/HTTP-Kerberos-session-encrypted";
+    static constexpr QByteArrayView KerberosProtocol =
+        "application/HTTP-Kerberos-session-encrypted";
     static constexpr QByteArrayView CredSspProtocol = "application/HTTP-CredSSP-session-encrypted";
 
     explicit MessageEncryption(QByteArray protocol);
@@ -48,6 +50,17 @@ public:
     // Returns the concatenated plaintext and the original content type of the first part.
     AuthResult<WrappedMessage> decrypt(QByteArrayView body, QByteArrayView contentType,
                                        const UnsealFunction &unseal) const;
+
+    // An authenticator's wrap() and unwrap() around encrypt() and decrypt(). With `enabled` false
+    // (HTTPS, or NoEncryption) bodies pass through and an encrypted answer is refused. Enabled,
+    // nothing is sealed or unsealed before the context is `established`, and a plaintext answer
+    // is refused, so an attacker cannot strip the encryption.
+    AuthResult<WrappedMessage> wrapBody(bool enabled, bool established, const QByteArray &plaintext,
+                                        const QByteArray &soapContentType, const SealFunction &seal,
+                                        qsizetype maxPartSize = 0) const;
+    AuthResult<WrappedMessage> unwrapBody(bool enabled, bool established, const QByteArray &body,
+                                          const QByteArray &contentType,
+                                          const UnsealFunction &unseal) const;
 
 private:
     QByteArray m_protocol;

@@ -68,11 +68,10 @@ AuthError authErrorFrom(const Auth::Error &error, const QString &prefix)
     return AuthError{mapCode(error.code), prefix + u": "_s + error.detail};
 }
 
-NegotiateAuthenticator::NegotiateAuthenticator(Mode mode, NegotiateSettings settings, Secret password)
-    : m_mode(mode)
-    , m_settings(std::move(settings))
-    , m_password(std::move(password))
-    , m_encryption(mode == Mode::Kerberos ? MessageEncryption::KerberosProtocol.toByteArray()
+NegotiateAuthenticator::NegotiateAuthenticator(Mode mode, NegotiateSettings settings,
+                                               Secret password)
+    : m_mode(mode), m_settings(std::move(settings)), m_password(std::move(password)),
+      m_encryption(mode == Mode::Kerberos ? MessageEncryption::KerberosProtocol.toByteArray()
                                           : MessageEncryption::SpnegoProtocol.toByteArray())
 {
 }
@@ -81,7 +80,8 @@ NegotiateAuthenticator::~NegotiateAuthenticator() = default;
 
 QByteArray NegotiateAuthenticator::scheme() const
 {
-    return m_mode == Mode::Kerberos ? QByteArrayLiteral("Kerberos") : QByteArrayLiteral("Negotiate");
+    return m_mode == Mode::Kerberos ? QByteArrayLiteral("Kerberos")
+                                    : QByteArrayLiteral("Negotiate");
 }
 
 void NegotiateAuthenticator::reset()
@@ -111,10 +111,12 @@ Auth::KerberosClientOptions NegotiateAuthenticator::kerberosOptions() const
 
 AuthResult<QByteArray> NegotiateAuthenticator::startContext()
 {
-    const QByteArrayView password = m_settings.useTicketCache ? QByteArrayView() : m_password.utf8();
+    const QByteArrayView password =
+        m_settings.useTicketCache ? QByteArrayView() : m_password.utf8();
     if (m_mode == Mode::Kerberos) {
         // Dossier 3.5: the "Kerberos" scheme carries the raw krb5 AP-REQ.
-        Auth::Result<Auth::KerberosClient> client = Auth::KerberosClient::create(kerberosOptions(), password);
+        Auth::Result<Auth::KerberosClient> client =
+            Auth::KerberosClient::create(kerberosOptions(), password);
         if (!client)
             return authErrorFrom(client.error(), u"Kerberos"_s);
         m_kerberos.emplace(std::move(client).value());
@@ -158,7 +160,8 @@ AuthResult<QByteArray> NegotiateAuthenticator::startContext()
     if (mechanisms.empty()) {
         if (kerberosError)
             return authErrorFrom(*kerberosError, u"Negotiate"_s);
-        return AuthError{AuthErrorCode::NoCredentials, u"Negotiate: no mechanism can start: "_s + m_diagnostics.join(u"; "_s)};
+        return AuthError{AuthErrorCode::NoCredentials,
+                         u"Negotiate: no mechanism can start: "_s + m_diagnostics.join(u"; "_s)};
     }
     m_spnego.emplace(std::move(mechanisms));
     Auth::Result<QByteArray> token = m_spnego->step({});
@@ -203,24 +206,29 @@ AuthResult<AuthLeg> NegotiateAuthenticator::continueWith(const QList<QByteArray>
     case State::Idle:
         // A 401 to a request sent without credentials (HTTPS: the certificate is now known).
         if (!token)
-            return failWith(AuthError{AuthErrorCode::SchemeNotOffered,
-                                      u"the server does not offer %1 authentication (it offers: %2)"_s.arg(
-                                          QString::fromLatin1(scheme()), offeredSchemes(challenges))});
+            return failWith(
+                AuthError{AuthErrorCode::SchemeNotOffered,
+                          u"the server does not offer %1 authentication (it offers: %2)"_s.arg(
+                              QString::fromLatin1(scheme()), offeredSchemes(challenges))});
         return begin();
     case State::Established:
     case State::Failed:
-        return failWith(AuthError{AuthErrorCode::Rejected, u"%1: the server refused the credentials"_s.arg(QString::fromLatin1(scheme()))});
+        return failWith(AuthError{
+            AuthErrorCode::Rejected,
+            u"%1: the server refused the credentials"_s.arg(QString::fromLatin1(scheme()))});
     case State::InProgress:
         break;
     }
     if (!token)
-        return failWith(AuthError{AuthErrorCode::SchemeNotOffered,
-                                  u"the server does not offer %1 authentication (it offers: %2)"_s.arg(
-                                      QString::fromLatin1(scheme()), offeredSchemes(challenges))});
+        return failWith(
+            AuthError{AuthErrorCode::SchemeNotOffered,
+                      u"the server does not offer %1 authentication (it offers: %2)"_s.arg(
+                          QString::fromLatin1(scheme()), offeredSchemes(challenges))});
     if (token->isEmpty()) {
         // A bare "Negotiate" answering our token: logon failure (wrong password, unknown
         // account, or the server cannot validate it).
-        QString detail = u"%1: the server refused the credentials (logon failure)"_s.arg(QString::fromLatin1(scheme()));
+        QString detail = u"%1: the server refused the credentials (logon failure)"_s.arg(
+            QString::fromLatin1(scheme()));
         if (const QString mech = mechanismName(); !mech.isEmpty())
             detail += u" with "_s + mech;
         if (!m_diagnostics.isEmpty())
@@ -230,13 +238,17 @@ AuthResult<AuthLeg> NegotiateAuthenticator::continueWith(const QList<QByteArray>
     const QByteArray::FromBase64Result decoded =
         QByteArray::fromBase64Encoding(*token, QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded || decoded.decoded.isEmpty())
-        return failWith(AuthError{AuthErrorCode::InvalidToken, u"the %1 challenge is not base64"_s.arg(QString::fromLatin1(scheme()))});
+        return failWith(
+            AuthError{AuthErrorCode::InvalidToken,
+                      u"the %1 challenge is not base64"_s.arg(QString::fromLatin1(scheme()))});
     AuthResult<QByteArray> out = step(decoded.decoded);
     if (!out)
         return failWith(out.error());
     if (out.value().isEmpty())
-        return failWith(AuthError{AuthErrorCode::Rejected,
-                                  u"%1: the handshake completed but the server still answered 401"_s.arg(QString::fromLatin1(scheme()))});
+        return failWith(
+            AuthError{AuthErrorCode::Rejected,
+                      u"%1: the handshake completed but the server still answered 401"_s.arg(
+                          QString::fromLatin1(scheme()))});
     return AuthLeg{scheme() + ' ' + out.value().toBase64(), true};
 }
 
@@ -251,17 +263,25 @@ AuthResult<bool> NegotiateAuthenticator::finish(const QList<QByteArray> &challen
         const QByteArray::FromBase64Result decoded =
             QByteArray::fromBase64Encoding(*token, QByteArray::AbortOnBase64DecodingErrors);
         if (!decoded || decoded.decoded.isEmpty())
-            return failWith(AuthError{AuthErrorCode::InvalidToken, u"the final %1 token is not base64"_s.arg(QString::fromLatin1(scheme()))});
+            return failWith(AuthError{
+                AuthErrorCode::InvalidToken,
+                u"the final %1 token is not base64"_s.arg(QString::fromLatin1(scheme()))});
         AuthResult<QByteArray> out = step(decoded.decoded);
         if (!out)
             return failWith(out.error());
         if (!out.value().isEmpty())
-            return failWith(AuthError{AuthErrorCode::InvalidToken, u"%1: the server finished but the context has more to send"_s.arg(QString::fromLatin1(scheme()))});
+            return failWith(
+                AuthError{AuthErrorCode::InvalidToken,
+                          u"%1: the server finished but the context has more to send"_s.arg(
+                              QString::fromLatin1(scheme()))});
     }
-    const bool complete = m_kerberos ? m_kerberos->isComplete() : (m_spnego && m_spnego->isComplete());
+    const bool complete =
+        m_kerberos ? m_kerberos->isComplete() : (m_spnego && m_spnego->isComplete());
     if (!complete)
-        return failWith(AuthError{AuthErrorCode::InvalidToken,
-                                  u"%1: the server accepted without completing mutual authentication"_s.arg(QString::fromLatin1(scheme()))});
+        return failWith(
+            AuthError{AuthErrorCode::InvalidToken,
+                      u"%1: the server accepted without completing mutual authentication"_s.arg(
+                          QString::fromLatin1(scheme()))});
     m_state = State::Established;
     return true;
 }
@@ -271,9 +291,12 @@ AuthResult<bool> NegotiateAuthenticator::setServerCertificate(QByteArrayView cer
     Auth::Result<const Auth::CryptoProvider *> crypto = Auth::CryptoProvider::shared();
     if (!crypto)
         return authErrorFrom(crypto.error(), QString::fromLatin1(scheme()));
-    Auth::Result<Auth::ChannelBindings> bindings = Auth::ChannelBindings::tlsServerEndPoint(**crypto, certificateDer);
+    Auth::Result<Auth::ChannelBindings> bindings =
+        Auth::ChannelBindings::tlsServerEndPoint(**crypto, certificateDer);
     if (!bindings)
-        return AuthError{AuthErrorCode::InvalidToken, u"the server certificate is unusable for channel bindings: "_s + bindings.error().detail};
+        return AuthError{AuthErrorCode::InvalidToken,
+                         u"the server certificate is unusable for channel bindings: "_s +
+                             bindings.error().detail};
     // The bindings go into the first token; a context already started keeps the ones it has.
     m_bindings = std::move(bindings).value();
     return true;
@@ -288,50 +311,44 @@ QString NegotiateAuthenticator::mechanismName() const
     return {};
 }
 
-AuthResult<WrappedMessage> NegotiateAuthenticator::wrap(const QByteArray &plaintext, const QByteArray &soapContentType)
+AuthResult<WrappedMessage> NegotiateAuthenticator::wrap(const QByteArray &plaintext,
+                                                        const QByteArray &soapContentType)
 {
-    if (!m_settings.encryptMessages)
-        return WrappedMessage{plaintext, soapContentType};
-    if (!isEstablished())
-        return AuthError{AuthErrorCode::CryptoFailure, u"no established context to encrypt with"_s};
-    return m_encryption.encrypt(plaintext, soapContentType, [this](QByteArrayView part) -> AuthResult<SealedPart> {
-        // Dossier 4.3/4.4: header = NTLM signature or the gss_wrap_iov header; data follows it.
-        Auth::Result<Auth::WrappedMessage> sealed = m_kerberos ? m_kerberos->wrapWinrm(part) : m_spnego->wrapWinrm(part);
-        if (!sealed)
-            return authErrorFrom(sealed.error(), mechanismName());
-        return SealedPart{std::move(sealed->header), std::move(sealed->data)};
-    });
+    return m_encryption.wrapBody(
+        m_settings.encryptMessages, isEstablished(), plaintext, soapContentType,
+        [this](QByteArrayView part) -> AuthResult<SealedPart> {
+            // Dossier 4.3/4.4: header = NTLM signature or the gss_wrap_iov header; data follows it.
+            Auth::Result<Auth::WrappedMessage> sealed =
+                m_kerberos ? m_kerberos->wrapWinrm(part) : m_spnego->wrapWinrm(part);
+            if (!sealed)
+                return authErrorFrom(sealed.error(), mechanismName());
+            return SealedPart{std::move(sealed->header), std::move(sealed->data)};
+        });
 }
 
-AuthResult<WrappedMessage> NegotiateAuthenticator::unwrap(const QByteArray &body, const QByteArray &contentType)
+AuthResult<WrappedMessage> NegotiateAuthenticator::unwrap(const QByteArray &body,
+                                                          const QByteArray &contentType)
 {
-    const bool encrypted = MessageEncryption::isEncryptedContentType(contentType);
-    if (!m_settings.encryptMessages) {
-        if (encrypted)
-            return AuthError{AuthErrorCode::Unsupported, u"an encrypted body while message encryption is off"_s};
-        return WrappedMessage{body, contentType};
-    }
-    if (!encrypted)
-        return AuthError{AuthErrorCode::CryptoFailure,
-                         u"an unencrypted body (Content-Type \"%1\") on an encrypted channel"_s.arg(
-                             QString::fromLatin1(contentType.left(80)))};
-    if (!isEstablished())
-        return AuthError{AuthErrorCode::CryptoFailure, u"no established context to decrypt with"_s};
-    return m_encryption.decrypt(body, contentType, [this](QByteArrayView header, QByteArrayView data) -> AuthResult<QByteArray> {
-        Auth::Result<QByteArray> plain = m_kerberos ? m_kerberos->unwrapWinrm(header, data) : m_spnego->unwrapWinrm(header, data);
-        if (!plain)
-            return authErrorFrom(plain.error(), mechanismName());
-        return std::move(plain).value();
-    });
+    return m_encryption.unwrapBody(
+        m_settings.encryptMessages, isEstablished(), body, contentType,
+        [this](QByteArrayView header, QByteArrayView data) -> AuthResult<QByteArray> {
+            Auth::Result<QByteArray> plain = m_kerberos ? m_kerberos->unwrapWinrm(header, data)
+                                                        : m_spnego->unwrapWinrm(header, data);
+            if (!plain)
+                return authErrorFrom(plain.error(), mechanismName());
+            return std::move(plain).value();
+        });
 }
 
 namespace {
 
-AuthenticatorFactory factoryFor(NegotiateAuthenticator::Mode mode, NegotiateSettings settings, Secret password)
+AuthenticatorFactory factoryFor(NegotiateAuthenticator::Mode mode, NegotiateSettings settings,
+                                Secret password)
 {
     auto shared = std::make_shared<Secret>(std::move(password));
     return [mode, settings = std::move(settings), shared]() -> std::unique_ptr<Authenticator> {
-        return std::make_unique<NegotiateAuthenticator>(mode, settings, Secret::fromUtf8(shared->utf8()));
+        return std::make_unique<NegotiateAuthenticator>(mode, settings,
+                                                        Secret::fromUtf8(shared->utf8()));
     };
 }
 
@@ -339,12 +356,14 @@ AuthenticatorFactory factoryFor(NegotiateAuthenticator::Mode mode, NegotiateSett
 
 AuthenticatorFactory negotiateAuthenticatorFactory(NegotiateSettings settings, Secret password)
 {
-    return factoryFor(NegotiateAuthenticator::Mode::Negotiate, std::move(settings), std::move(password));
+    return factoryFor(NegotiateAuthenticator::Mode::Negotiate, std::move(settings),
+                      std::move(password));
 }
 
 AuthenticatorFactory kerberosAuthenticatorFactory(NegotiateSettings settings, Secret password)
 {
-    return factoryFor(NegotiateAuthenticator::Mode::Kerberos, std::move(settings), std::move(password));
+    return factoryFor(NegotiateAuthenticator::Mode::Kerberos, std::move(settings),
+                      std::move(password));
 }
 
 } // namespace Wsman

@@ -48,8 +48,7 @@ AuthLeg leg(const QByteArray &token, bool last)
 } // namespace
 
 NtlmAuthenticator::NtlmAuthenticator(NtlmSettings settings, Secret password)
-    : m_settings(std::move(settings))
-    , m_password(std::move(password))
+    : m_settings(std::move(settings)), m_password(std::move(password))
 {
 }
 
@@ -78,7 +77,8 @@ AuthResult<Auth::NtlmClient> NtlmAuthenticator::newContext() const
     options.confidentiality = m_settings.encryptMessages;
     options.random = m_settings.random;
     options.fileTimeNow = m_settings.fileTimeNow;
-    Auth::Result<Auth::NtlmClient> client = Auth::NtlmClient::create(std::move(options), m_password.utf8());
+    Auth::Result<Auth::NtlmClient> client =
+        Auth::NtlmClient::create(std::move(options), m_password.utf8());
     if (!client)
         return fromAuth(client.error());
     return std::move(client).value();
@@ -110,7 +110,8 @@ AuthResult<AuthLeg> NtlmAuthenticator::continueWith(const QList<QByteArray> &cha
     case State::Idle:
         // A 401 to a request sent without credentials: start the handshake.
         if (!token)
-            return AuthError{AuthErrorCode::SchemeNotOffered, u"the server does not offer Negotiate authentication"_s};
+            return AuthError{AuthErrorCode::SchemeNotOffered,
+                             u"the server does not offer Negotiate authentication"_s};
         return begin();
     case State::AuthenticateSent:
     case State::Established:
@@ -123,11 +124,13 @@ AuthResult<AuthLeg> NtlmAuthenticator::continueWith(const QList<QByteArray> &cha
     }
     if (!token) {
         m_state = State::Failed;
-        return AuthError{AuthErrorCode::SchemeNotOffered, u"the server does not offer Negotiate authentication"_s};
+        return AuthError{AuthErrorCode::SchemeNotOffered,
+                         u"the server does not offer Negotiate authentication"_s};
     }
     if (token->isEmpty()) {
         m_state = State::Failed;
-        return AuthError{AuthErrorCode::Rejected, u"the server answered the NTLM NEGOTIATE without a CHALLENGE"_s};
+        return AuthError{AuthErrorCode::Rejected,
+                         u"the server answered the NTLM NEGOTIATE without a CHALLENGE"_s};
     }
     const QByteArray::FromBase64Result decoded =
         QByteArray::fromBase64Encoding(*token, QByteArray::AbortOnBase64DecodingErrors);
@@ -147,7 +150,8 @@ AuthResult<AuthLeg> NtlmAuthenticator::continueWith(const QList<QByteArray> &cha
         Auth::Result<QByteArray> again = m_context->step({});
         if (!again || again.value() != m_negotiate) {
             m_state = State::Failed;
-            return AuthError{AuthErrorCode::InvalidToken, u"NTLM: could not apply channel bindings after NEGOTIATE"_s};
+            return AuthError{AuthErrorCode::InvalidToken,
+                             u"NTLM: could not apply channel bindings after NEGOTIATE"_s};
         }
         m_bindingsChanged = false;
     }
@@ -168,43 +172,35 @@ AuthResult<bool> NtlmAuthenticator::finish(const QList<QByteArray> &)
     return isEstablished();
 }
 
-AuthResult<WrappedMessage> NtlmAuthenticator::wrap(const QByteArray &plaintext, const QByteArray &soapContentType)
+AuthResult<WrappedMessage> NtlmAuthenticator::wrap(const QByteArray &plaintext,
+                                                   const QByteArray &soapContentType)
 {
-    if (!m_settings.encryptMessages)
-        return WrappedMessage{plaintext, soapContentType};
-    if (!isEstablished())
-        return AuthError{AuthErrorCode::CryptoFailure, u"NTLM: no established context to encrypt with"_s};
-    return m_encryption.encrypt(plaintext, soapContentType, [this](QByteArrayView part) -> AuthResult<SealedPart> {
-        // MS-WSMV 2.2.9.1.1 / dossier 4.3: header = the 16-byte NTLM signature, data = RC4 ciphertext.
-        Auth::Result<Auth::Ntlm::SealedMessage> sealed = m_context->wrapSeparate(part);
-        if (!sealed)
-            return fromAuth(sealed.error());
-        return SealedPart{std::move(sealed->signature), std::move(sealed->data)};
-    });
+    return m_encryption.wrapBody(
+        m_settings.encryptMessages, isEstablished(), plaintext, soapContentType,
+        [this](QByteArrayView part) -> AuthResult<SealedPart> {
+            // MS-WSMV 2.2.9.1.1 / dossier 4.3: header = the 16-byte NTLM signature, data = RC4
+            // ciphertext.
+            Auth::Result<Auth::Ntlm::SealedMessage> sealed = m_context->wrapSeparate(part);
+            if (!sealed)
+                return fromAuth(sealed.error());
+            return SealedPart{std::move(sealed->signature), std::move(sealed->data)};
+        });
 }
 
-AuthResult<WrappedMessage> NtlmAuthenticator::unwrap(const QByteArray &body, const QByteArray &contentType)
+AuthResult<WrappedMessage> NtlmAuthenticator::unwrap(const QByteArray &body,
+                                                     const QByteArray &contentType)
 {
-    const bool encrypted = MessageEncryption::isEncryptedContentType(contentType);
-    if (!m_settings.encryptMessages) {
-        if (encrypted)
-            return AuthError{AuthErrorCode::Unsupported, u"an encrypted body while message encryption is off"_s};
-        return WrappedMessage{body, contentType};
-    }
-    if (!encrypted)
-        return AuthError{AuthErrorCode::CryptoFailure,
-                         u"an unencrypted body (Content-Type \"%1\") on an encrypted channel"_s.arg(
-                             QString::fromLatin1(contentType.left(80)))};
-    if (!isEstablished())
-        return AuthError{AuthErrorCode::CryptoFailure, u"NTLM: no established context to decrypt with"_s};
-    return m_encryption.decrypt(body, contentType, [this](QByteArrayView header, QByteArrayView data) -> AuthResult<QByteArray> {
-        if (header.size() != 16)
-            return AuthError{AuthErrorCode::CryptoFailure, u"NTLM: signature of %1 bytes, expected 16"_s.arg(header.size())};
-        Auth::Result<QByteArray> plain = m_context->unwrapSeparate(data, header);
-        if (!plain)
-            return fromAuth(plain.error());
-        return std::move(plain).value();
-    });
+    return m_encryption.unwrapBody(
+        m_settings.encryptMessages, isEstablished(), body, contentType,
+        [this](QByteArrayView header, QByteArrayView data) -> AuthResult<QByteArray> {
+            if (header.size() != 16)
+                return AuthError{AuthErrorCode::CryptoFailure,
+                                 u"NTLM: signature of %1 bytes, expected 16"_s.arg(header.size())};
+            Auth::Result<QByteArray> plain = m_context->unwrapSeparate(data, header);
+            if (!plain)
+                return fromAuth(plain.error());
+            return std::move(plain).value();
+        });
 }
 
 void NtlmAuthenticator::setChannelBindings(std::optional<Auth::ChannelBindings> bindings)
@@ -218,19 +214,24 @@ AuthResult<bool> NtlmAuthenticator::setServerCertificate(QByteArrayView certific
     Auth::Result<const Auth::CryptoProvider *> crypto = Auth::CryptoProvider::shared();
     if (!crypto)
         return fromAuth(crypto.error());
-    Auth::Result<Auth::ChannelBindings> bindings = Auth::ChannelBindings::tlsServerEndPoint(**crypto, certificateDer);
+    Auth::Result<Auth::ChannelBindings> bindings =
+        Auth::ChannelBindings::tlsServerEndPoint(**crypto, certificateDer);
     if (!bindings)
-        return AuthError{AuthErrorCode::InvalidToken, u"the server certificate is unusable for channel bindings: "_s + bindings.error().detail};
+        return AuthError{AuthErrorCode::InvalidToken,
+                         u"the server certificate is unusable for channel bindings: "_s +
+                             bindings.error().detail};
     setChannelBindings(std::move(bindings).value());
     return true;
 }
 
 const Auth::NtlmClient *NtlmAuthenticator::context() const
 {
-    return m_state == State::AuthenticateSent || m_state == State::Established ? &*m_context : nullptr;
+    return m_state == State::AuthenticateSent || m_state == State::Established ? &*m_context
+                                                                               : nullptr;
 }
 
-std::function<std::unique_ptr<Authenticator>()> ntlmAuthenticatorFactory(NtlmSettings settings, Secret password)
+std::function<std::unique_ptr<Authenticator>()> ntlmAuthenticatorFactory(NtlmSettings settings,
+                                                                         Secret password)
 {
     auto shared = std::make_shared<Secret>(std::move(password));
     return [settings = std::move(settings), shared]() -> std::unique_ptr<Authenticator> {
