@@ -92,6 +92,9 @@ bool PwshProcess::start(QString *error)
     env.insert(u"POWERSHELL_TELEMETRY_OPTOUT"_s, u"1"_s);
     env.insert(u"POWERSHELL_UPDATECHECK"_s, u"Off"_s);
     env.insert(u"DOTNET_CLI_TELEMETRY_OPTOUT"_s, u"1"_s);
+    m_tempDir = std::make_unique<QTemporaryDir>();
+    if (m_tempDir->isValid())
+        env.insert(u"TMPDIR"_s, m_tempDir->path());
     m_process->setProcessEnvironment(env);
     m_process->setProcessChannelMode(QProcess::SeparateChannels);
     connect(m_process, &QProcess::readyReadStandardOutput, this, &PwshProcess::readOutput);

@@ -4,9 +4,11 @@
 #include <QHash>
 #include <QObject>
 #include <QString>
+#include <QTemporaryDir>
 #include <QUuid>
 
 #include <deque>
+#include <memory>
 
 class QProcess;
 
@@ -82,6 +84,9 @@ private:
     static QByteArray guidPacket(QLatin1StringView tag, const QUuid &id);
 
     QProcess *m_process = nullptr;
+    // The host's TMPDIR: .NET leaves a diagnostics pipe (CoreFxPipe_PSHost.*) there per process;
+    // removed with this object instead of piling up in /tmp.
+    std::unique_ptr<QTemporaryDir> m_tempDir;
     QByteArray m_stdout;
     QByteArray m_stderrTail;
     QHash<QUuid, Target> m_targets;
