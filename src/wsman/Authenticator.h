@@ -13,6 +13,10 @@
 #include <utility>
 #include <variant>
 
+namespace Auth {
+struct Error;
+} // namespace Auth
+
 namespace Wsman {
 
 // Why authentication or message protection failed. The detail never contains a secret.
@@ -123,5 +127,9 @@ using AuthenticatorFactory = std::function<std::unique_ptr<Authenticator>()>;
 // The token after "Scheme " in the first challenge naming `scheme` (case-insensitive); nullopt
 // when none names it. "Basic realm=..." yields "realm=...".
 std::optional<QByteArray> challengeToken(const QList<QByteArray> &challenges, QByteArrayView scheme);
+
+// Maps an auth-library error to the wsman code (Kerberos failures keep their kind); `prefix`
+// names the scheme in the detail ("NTLM: ...").
+AuthError authErrorFrom(const Auth::Error &error, const QString &prefix);
 
 } // namespace Wsman

@@ -8,21 +8,6 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace Wsman {
 
-std::optional<QByteArray> challengeToken(const QList<QByteArray> &challenges, QByteArrayView scheme)
-{
-    for (const QByteArray &challenge : challenges) {
-        // One header may carry several comma-separated schemes ("Negotiate, Basic realm=...").
-        for (const QByteArray &part : challenge.split(',')) {
-            const QByteArray trimmed = part.trimmed();
-            const qsizetype space = trimmed.indexOf(' ');
-            const QByteArrayView name = QByteArrayView(trimmed).first(space < 0 ? trimmed.size() : space);
-            if (name.compare(scheme, Qt::CaseInsensitive) == 0)
-                return space < 0 ? QByteArray() : trimmed.mid(space + 1).trimmed();
-        }
-    }
-    return std::nullopt;
-}
-
 BasicAuthenticator::BasicAuthenticator(QString userName, Secret password)
 {
     // RFC 7617: base64(user ":" password), UTF-8.

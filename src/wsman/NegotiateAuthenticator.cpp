@@ -11,35 +11,6 @@ namespace Wsman {
 
 namespace {
 
-AuthErrorCode mapCode(Auth::ErrorCode code)
-{
-    switch (code) {
-    case Auth::ErrorCode::InvalidToken:
-    case Auth::ErrorCode::InvalidState:
-        return AuthErrorCode::InvalidToken;
-    case Auth::ErrorCode::InvalidArgument:
-    case Auth::ErrorCode::CredentialsRejected:
-        return AuthErrorCode::Rejected;
-    case Auth::ErrorCode::Unsupported:
-        return AuthErrorCode::Unsupported;
-    case Auth::ErrorCode::CryptoUnavailable:
-    case Auth::ErrorCode::CryptoFailure:
-    case Auth::ErrorCode::IntegrityFailure:
-        return AuthErrorCode::CryptoFailure;
-    case Auth::ErrorCode::NoCredentials:
-        return AuthErrorCode::NoCredentials;
-    case Auth::ErrorCode::UnknownPrincipal:
-        return AuthErrorCode::UnknownUser;
-    case Auth::ErrorCode::UnknownServer:
-        return AuthErrorCode::UnknownServer;
-    case Auth::ErrorCode::KdcUnreachable:
-        return AuthErrorCode::KdcUnreachable;
-    case Auth::ErrorCode::ClockSkew:
-        return AuthErrorCode::ClockSkew;
-    }
-    return AuthErrorCode::CryptoFailure;
-}
-
 // The schemes a 401 offers, for "the server offers X" (first word of each value).
 QString offeredSchemes(const QList<QByteArray> &challenges)
 {
@@ -62,11 +33,6 @@ QString kerberosUser(const QString &userName)
 }
 
 } // namespace
-
-AuthError authErrorFrom(const Auth::Error &error, const QString &prefix)
-{
-    return AuthError{mapCode(error.code), prefix + u": "_s + error.detail};
-}
 
 NegotiateAuthenticator::NegotiateAuthenticator(Mode mode, NegotiateSettings settings,
                                                Secret password)

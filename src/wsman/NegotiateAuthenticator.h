@@ -99,8 +99,5 @@ private:
 AuthenticatorFactory negotiateAuthenticatorFactory(NegotiateSettings settings, Secret password);
 AuthenticatorFactory kerberosAuthenticatorFactory(NegotiateSettings settings, Secret password);
 
-// Maps an auth-library error to the wsman code (Kerberos failures keep their kind); `prefix`
-// names the scheme in the detail.
-AuthError authErrorFrom(const Auth::Error &error, const QString &prefix);
 
 } // namespace Wsman

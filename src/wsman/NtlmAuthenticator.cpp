@@ -6,40 +6,6 @@ namespace Wsman {
 
 namespace {
 
-AuthErrorCode mapCode(Auth::ErrorCode code)
-{
-    switch (code) {
-    case Auth::ErrorCode::InvalidToken:
-    case Auth::ErrorCode::InvalidState:
-        return AuthErrorCode::InvalidToken;
-    case Auth::ErrorCode::InvalidArgument:
-    case Auth::ErrorCode::CredentialsRejected:
-        return AuthErrorCode::Rejected; // unusable credentials: nothing the server could accept
-    case Auth::ErrorCode::NoCredentials:
-        return AuthErrorCode::NoCredentials;
-    case Auth::ErrorCode::UnknownPrincipal:
-        return AuthErrorCode::UnknownUser;
-    case Auth::ErrorCode::UnknownServer:
-        return AuthErrorCode::UnknownServer;
-    case Auth::ErrorCode::KdcUnreachable:
-        return AuthErrorCode::KdcUnreachable;
-    case Auth::ErrorCode::ClockSkew:
-        return AuthErrorCode::ClockSkew;
-    case Auth::ErrorCode::Unsupported:
-        return AuthErrorCode::Unsupported;
-    case Auth::ErrorCode::CryptoUnavailable:
-    case Auth::ErrorCode::CryptoFailure:
-    case Auth::ErrorCode::IntegrityFailure:
-        return AuthErrorCode::CryptoFailure;
-    }
-    return AuthErrorCode::CryptoFailure;
-}
-
-AuthError fromAuth(const Auth::Error &error)
-{
-    return AuthError{mapCode(error.code), u"NTLM: "_s + error.detail};
-}
-
 AuthLeg leg(const QByteArray &token, bool last)
 {
     return AuthLeg{QByteArrayLiteral("Negotiate ") + token.toBase64(), last};
@@ -80,7 +46,7 @@ AuthResult<Auth::NtlmClient> NtlmAuthenticator::newContext() const
     Auth::Result<Auth::NtlmClient> client =
         Auth::NtlmClient::create(std::move(options), m_password.utf8());
     if (!client)
-        return fromAuth(client.error());
+        return authErrorFrom(client.error(), u"NTLM"_s);
     return std::move(client).value();
 }
 
@@ -96,7 +62,7 @@ AuthResult<AuthLeg> NtlmAuthenticator::begin()
     Auth::Result<QByteArray> negotiate = m_context->step({});
     if (!negotiate) {
         m_state = State::Failed;
-        return fromAuth(negotiate.error());
+        return authErrorFrom(negotiate.error(), u"NTLM"_s);
     }
     m_negotiate = negotiate.value();
     m_state = State::NegotiateSent;
@@ -158,7 +124,7 @@ AuthResult<AuthLeg> NtlmAuthenticator::continueWith(const QList<QByteArray> &cha
     Auth::Result<QByteArray> authenticate = m_context->step(decoded.decoded);
     if (!authenticate) {
         m_state = State::Failed;
-        return fromAuth(authenticate.error());
+        return authErrorFrom(authenticate.error(), u"NTLM"_s);
     }
     m_state = State::AuthenticateSent;
     return leg(authenticate.value(), true);
@@ -182,7 +148,7 @@ AuthResult<WrappedMessage> NtlmAuthenticator::wrap(const QByteArray &plaintext,
             // ciphertext.
             Auth::Result<Auth::Ntlm::SealedMessage> sealed = m_context->wrapSeparate(part);
             if (!sealed)
-                return fromAuth(sealed.error());
+                return authErrorFrom(sealed.error(), u"NTLM"_s);
             return SealedPart{std::move(sealed->signature), std::move(sealed->data)};
         });
 }
@@ -198,7 +164,7 @@ AuthResult<WrappedMessage> NtlmAuthenticator::unwrap(const QByteArray &body,
                                  u"NTLM: signature of %1 bytes, expected 16"_s.arg(header.size())};
             Auth::Result<QByteArray> plain = m_context->unwrapSeparate(data, header);
             if (!plain)
-                return fromAuth(plain.error());
+                return authErrorFrom(plain.error(), u"NTLM"_s);
             return std::move(plain).value();
         });
 }
@@ -213,7 +179,7 @@ AuthResult<bool> NtlmAuthenticator::setServerCertificate(QByteArrayView certific
 {
     Auth::Result<const Auth::CryptoProvider *> crypto = Auth::CryptoProvider::shared();
     if (!crypto)
-        return fromAuth(crypto.error());
+        return authErrorFrom(crypto.error(), u"NTLM"_s);
     Auth::Result<Auth::ChannelBindings> bindings =
         Auth::ChannelBindings::tlsServerEndPoint(**crypto, certificateDer);
     if (!bindings)
