@@ -1,5 +1,7 @@
 #include "auth/CredSsp.h"
 
+#include "auth/Der.h"
+
 #include "auth/TlsMemory.h"
 
 #include <openssl/crypto.h>
@@ -30,30 +32,6 @@ Error invalid(const QString &what)
     return makeError(ErrorCode::InvalidToken, u"CredSSP: "_s + what);
 }
 
-// X.690 8.1.3 definite length, shortest form.
-void appendLength(QByteArray &out, qsizetype length)
-{
-    if (length < 0x80) {
-        out.append(char(length));
-        return;
-    }
-    QByteArray bytes;
-    for (qsizetype rest = length; rest > 0; rest >>= 8)
-        bytes.prepend(char(rest & 0xff));
-    out.append(char(0x80 | bytes.size()));
-    out.append(bytes);
-}
-
-QByteArray tlv(quint8 tag, QByteArrayView content)
-{
-    QByteArray out;
-    out.reserve(content.size() + 6);
-    out.append(char(tag));
-    appendLength(out, content.size());
-    out.append(content);
-    return out;
-}
-
 // X.690 8.3: minimal two's complement.
 QByteArray integerContent(qint64 value)
 {
@@ -74,8 +52,8 @@ QByteArray integerContent(qint64 value)
 // The inner TLV is wiped: it may hold the password (TSPasswordCreds).
 QByteArray explicitField(int number, quint8 innerTag, QByteArrayView content)
 {
-    QByteArray inner = tlv(innerTag, content);
-    QByteArray out = tlv(contextTag(number), inner);
+    QByteArray inner = Der::tlv(innerTag, content);
+    QByteArray out = Der::tlv(contextTag(number), inner);
     wipe(inner);
     return out;
 }
@@ -251,8 +229,8 @@ QByteArray encodeTsRequest(const TsRequest &request)
     if (!request.negoTokens.isEmpty()) {
         QByteArray items;
         for (const QByteArray &token : request.negoTokens)
-            items.append(tlv(TagSequence, explicitField(0, TagOctetString, token)));
-        body.append(tlv(contextTag(1), tlv(TagSequence, items)));
+            items.append(Der::tlv(TagSequence, explicitField(0, TagOctetString, token)));
+        body.append(Der::tlv(contextTag(1), Der::tlv(TagSequence, items)));
     }
     if (request.authInfo)
         body.append(explicitField(2, TagOctetString, *request.authInfo));
@@ -262,7 +240,7 @@ QByteArray encodeTsRequest(const TsRequest &request)
         body.append(explicitField(4, TagInteger, integerContent(qint32(*request.errorCode))));
     if (request.clientNonce)
         body.append(explicitField(5, TagOctetString, *request.clientNonce));
-    return tlv(TagSequence, body);
+    return Der::tlv(TagSequence, body);
 }
 
 Result<TsRequest> decodeTsRequest(QByteArrayView der)
@@ -340,7 +318,7 @@ QByteArray encodeTsCredentials(const TsCredentials &credentials)
 {
     QByteArray body = explicitField(0, TagInteger, integerContent(credentials.credType));
     body.append(explicitField(1, TagOctetString, credentials.credentials));
-    QByteArray out = tlv(TagSequence, body);
+    QByteArray out = Der::tlv(TagSequence, body);
     wipe(body);
     return out;
 }
@@ -374,7 +352,7 @@ QByteArray encodeTsPasswordCreds(const TsPasswordCreds &creds)
     QByteArray password = explicitField(2, TagOctetString, creds.password);
     body.append(password);
     wipe(password);
-    QByteArray out = tlv(TagSequence, body);
+    QByteArray out = Der::tlv(TagSequence, body);
     wipe(body);
     return out;
 }

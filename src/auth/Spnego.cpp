@@ -1,5 +1,7 @@
 #include "auth/Spnego.h"
 
+#include "auth/Der.h"
+
 #include <QStringList>
 
 #include <utility>
@@ -33,30 +35,6 @@ Error invalid(const QString &detail)
 QString hexTag(quint8 tag)
 {
     return u"0x"_s + QString::number(tag, 16).rightJustified(2, u'0');
-}
-
-// X.690 8.1.3 definite length, shortest form (DER 10.1).
-void appendLength(QByteArray &out, qsizetype length)
-{
-    if (length < 0x80) {
-        out.append(char(length));
-        return;
-    }
-    QByteArray bytes;
-    for (qsizetype rest = length; rest > 0; rest >>= 8)
-        bytes.prepend(char(rest & 0xff));
-    out.append(char(0x80 | bytes.size()));
-    out.append(bytes);
-}
-
-QByteArray tlv(quint8 tag, QByteArrayView content)
-{
-    QByteArray out;
-    out.reserve(content.size() + 6);
-    out.append(char(tag));
-    appendLength(out, content.size());
-    out.append(content);
-    return out;
 }
 
 struct Tlv {
@@ -441,36 +419,36 @@ QByteArray encodeMechTypeList(const QList<QByteArray> &mechTypes)
 {
     QByteArray oids;
     for (const QByteArray &oid : mechTypes)
-        oids.append(tlv(TagOid, oid));
-    return tlv(TagSequence, oids);
+        oids.append(Der::tlv(TagOid, oid));
+    return Der::tlv(TagSequence, oids);
 }
 
 QByteArray encodeInitialContextToken(const NegTokenInit &token)
 {
-    QByteArray fields = tlv(context(0), encodeMechTypeList(token.mechTypes));
+    QByteArray fields = Der::tlv(context(0), encodeMechTypeList(token.mechTypes));
     if (token.reqFlags)
-        fields.append(tlv(context(1), tlv(TagBitString, *token.reqFlags)));
+        fields.append(Der::tlv(context(1), Der::tlv(TagBitString, *token.reqFlags)));
     if (token.mechToken)
-        fields.append(tlv(context(2), tlv(TagOctetString, *token.mechToken)));
+        fields.append(Der::tlv(context(2), Der::tlv(TagOctetString, *token.mechToken)));
     if (token.mechListMic)
-        fields.append(tlv(context(3), tlv(TagOctetString, *token.mechListMic)));
-    const QByteArray negTokenInit = tlv(TagContext0, tlv(TagSequence, fields));
+        fields.append(Der::tlv(context(3), Der::tlv(TagOctetString, *token.mechListMic)));
+    const QByteArray negTokenInit = Der::tlv(TagContext0, Der::tlv(TagSequence, fields));
     // RFC 2743 3.1: thisMech OID then innerContextToken.
-    return tlv(TagApplication0, QByteArray(tlv(TagOid, SpnegoOid::spnego()) + negTokenInit));
+    return Der::tlv(TagApplication0, QByteArray(Der::tlv(TagOid, SpnegoOid::spnego()) + negTokenInit));
 }
 
 QByteArray encodeNegTokenResp(const NegTokenResp &token)
 {
     QByteArray fields;
     if (token.negState)
-        fields.append(tlv(context(0), tlv(TagEnumerated, QByteArray(1, char(*token.negState)))));
+        fields.append(Der::tlv(context(0), Der::tlv(TagEnumerated, QByteArray(1, char(*token.negState)))));
     if (token.supportedMech)
-        fields.append(tlv(context(1), tlv(TagOid, *token.supportedMech)));
+        fields.append(Der::tlv(context(1), Der::tlv(TagOid, *token.supportedMech)));
     if (token.responseToken)
-        fields.append(tlv(context(2), tlv(TagOctetString, *token.responseToken)));
+        fields.append(Der::tlv(context(2), Der::tlv(TagOctetString, *token.responseToken)));
     if (token.mechListMic)
-        fields.append(tlv(context(3), tlv(TagOctetString, *token.mechListMic)));
-    return tlv(TagContext1, tlv(TagSequence, fields));
+        fields.append(Der::tlv(context(3), Der::tlv(TagOctetString, *token.mechListMic)));
+    return Der::tlv(TagContext1, Der::tlv(TagSequence, fields));
 }
 
 Result<NegotiationToken> decode(QByteArrayView der)
