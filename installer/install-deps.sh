@@ -16,6 +16,8 @@ packages=(
   krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
   # packaging checks and terminal tests
   dpkg-dev desktop-file-utils appstream tmux python3
+  # third-party peers for tests: a proxy (squid) and Digest authentication (Apache mod_auth_digest)
+  squid apache2
 )
 
 missing=()

@@ -4,6 +4,7 @@ set(rules
     "psrp|QtNetwork|QtWidgets|qtkeychain|QNetwork|QTcpSocket|QTimer|QThread|wsman/|auth/|session/|gui/"
     "auth|QtNetwork|QtWidgets|qtkeychain|QNetwork|QTcpSocket|QTimer|QThread|psrp/|wsman/|session/|gui/"
     "wsman|QtWidgets|qtkeychain|QWidget|session/|gui/"
+    "session|QtWidgets|qtkeychain|QWidget|cli/|gui/"
     "cli|QtWidgets|QWidget|gui/")
 set(violations "")
 foreach(rule IN LISTS rules)

@@ -138,6 +138,12 @@ Channel::Channel(ChannelSettings settings, std::unique_ptr<Authenticator> authen
         m_manager->setProxy(QNetworkProxy::NoProxy);
     if (!m_settings.extraCaCertificates.isEmpty())
         m_ssl.addCaCertificates(m_settings.extraCaCertificates);
+    if (m_settings.clientCertificate) {
+        QList<QSslCertificate> chain{m_settings.clientCertificate->certificate};
+        chain += m_settings.clientCertificate->chain;
+        m_ssl.setLocalCertificateChain(chain);
+        m_ssl.setPrivateKey(m_settings.clientCertificate->privateKey);
+    }
     // HTTP/1.1 only: authentication is bound to one TCP connection.
     m_ssl.setAllowedNextProtocols({QSslConfiguration::NextProtocolHttp1_1});
     m_legShared->channel = this;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "wsman/Authenticator.h"
+#include "wsman/CertificateStore.h"
 #include "wsman/ConnectionInfo.h"
 #include "wsman/SessionOption.h"
 
@@ -96,6 +97,8 @@ struct ChannelSettings {
     // endpoint. A pinned certificate is trusted despite CA or name errors; when pins exist, any
     // other certificate is refused (pinMismatch), even one a CA would vouch for.
     QList<QByteArray> pinnedSha256;
+    // Enter-PSSession -CertificateThumbprint (dossier 3.7): presented in the TLS handshake; HTTPS only.
+    std::optional<ClientCertificate> clientCertificate;
     // Responses are bounded by the MaxEnvelopeSize the client sends (dossier 1.10: 150-500 KiB
     // by default); this cap only has to stop a hostile server. nullopt: unlimited.
     std::optional<qint64> maxResponseSize = qint64(64) * 1024 * 1024;

@@ -174,6 +174,7 @@ void RunspacePoolClient::open()
     m_channelSettings = ChannelSettings::from(target.value(), m_options.sessionOption);
     m_channelSettings.extraCaCertificates = m_options.extraCaCertificates;
     m_channelSettings.pinnedSha256 = m_options.pinnedSha256;
+    m_channelSettings.clientCertificate = m_options.clientCertificate;
     m_context.resourceUri = target->resourceUri;
     m_context.sessionId = m_sessionId;
     m_context.uiCulture = m_options.sessionOption.uiCulture;

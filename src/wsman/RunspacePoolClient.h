@@ -79,6 +79,7 @@ struct ClientOptions {
     QString tracePath;                      // non-empty: --trace FILE (JSON Lines, mode 0600)
     QList<QSslCertificate> extraCaCertificates; // trusted in addition to the system store
     QList<QByteArray> pinnedSha256;             // trust on first use: see ChannelSettings::pinnedSha256
+    std::optional<ClientCertificate> clientCertificate; // -CertificateThumbprint: see ChannelSettings
     Psrp::HostInfo hostInfo = Psrp::HostInfo::noHost();
     qint32 minRunspaces = 1;
     qint32 maxRunspaces = 1;

@@ -1,0 +1,1 @@
+#include "wsman/DigestAuthenticator.h"
