@@ -263,7 +263,13 @@ AuthResult<WrappedMessage> MessageEncryption::encrypt(QByteArrayView plaintext,
                              u"encrypted body: security header too large"_s};
         body.append("--").append(DefaultBoundary).append("\r\n\tContent-Type: ").append(m_protocol);
         body.append("\r\n\tOriginalContent: type=").append(soapContentType);
-        body.append(";Length=").append(QByteArray::number(chunk.size()));
+        // Dossier 4.4: for a GSSAPI protocol the data part is ciphertext || padding (gss_wrap_iov
+        // PADDING; RC4-HMAC pads one byte, AES none) and Length counts the padding, as pypsrp
+        // sends it (len(plaintext) + padding_length). CredSSP's data is a TLS record: no padding.
+        qsizetype length = chunk.size();
+        if (m_protocol != CredSspProtocol && part.data.size() > chunk.size())
+            length = part.data.size();
+        body.append(";Length=").append(QByteArray::number(length));
         body.append("\r\n--")
             .append(DefaultBoundary)
             .append("\r\n\tContent-Type: ")

@@ -76,6 +76,7 @@ struct RunspacePoolClient::PipelineState {
 RunspacePoolClient::RunspacePoolClient(ClientOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
+    , m_factory(m_options.authenticatorFactory)
     , m_ids(m_options.idGenerator ? m_options.idGenerator : IdGenerator([] { return QUuid::createUuid(); }))
 {
     m_sessionId = m_ids();
@@ -165,7 +166,7 @@ void RunspacePoolClient::open()
         QTimer::singleShot(0, this, [this, e] { fail(e); });
         return;
     }
-    if (!m_options.authenticatorFactory) {
+    if (!m_factory) {
         ClientError e = clientError(ClientErrorKind::Configuration, u"no authenticator"_s);
         QTimer::singleShot(0, this, [this, e] { fail(e); });
         return;
@@ -194,7 +195,7 @@ void RunspacePoolClient::open()
 
 Channel *RunspacePoolClient::makeChannel()
 {
-    return new Channel(m_channelSettings, m_options.authenticatorFactory(), this);
+    return new Channel(m_channelSettings, m_factory(), this);
 }
 
 // MS-PSRP 3.1.5.3.1: Create with creationXml = SESSION_CAPABILITY + INIT_RUNSPACEPOOL; what does
@@ -254,7 +255,13 @@ void RunspacePoolClient::onCreated(const TransportResponse &response)
 }
 
 // Dossier 1.12: a redirect is a brand-new session to the new URI, only with -AllowRedirection and
-// the ConnectionUri parameter set, at most MaximumConnectionRedirectionCount times.
+// the ConnectionUri parameter set, at most MaximumConnectionRedirectionCount times. Each hop gets
+// new channels (new TCP connections) with new authenticators, from the redirect hook when set;
+// the old channels and their security contexts are dropped. PowerShell follows any URI; here an
+// https -> http hop is refused unless the new hop's authenticator protects credentials and every
+// message on plain HTTP (isSafeOverPlainHttp: Negotiate/Kerberos/NTLM/CredSSP with message
+// encryption) - never Basic, whatever NoEncryption says: the user allowed plaintext for the host
+// they named, the server chose the new one.
 void RunspacePoolClient::handleRedirect(const TransportError &error, Action action)
 {
     const int allowed = m_options.connection.effectiveRedirectionCount(m_options.sessionOption);
@@ -290,8 +297,37 @@ void RunspacePoolClient::handleRedirect(const TransportError &error, Action acti
         fail(e);
         return;
     }
+    AuthenticatorFactory factory = m_factory;
+    if (m_options.redirectAuthenticator) {
+        RedirectAuthentication hop = m_options.redirectAuthenticator(target);
+        if (!hop.factory) {
+            e.kind = ClientErrorKind::RedirectNotAllowed;
+            e.detail = u"the redirect to %1 was refused: %2"_s.arg(
+                target.toString(), hop.refusal.isEmpty() ? u"no authentication for the new host"_s : hop.refusal);
+            fail(e);
+            return;
+        }
+        factory = std::move(hop.factory);
+    }
+    if (m_url.scheme() == u"https"_s && target.scheme() == u"http"_s) {
+        const std::unique_ptr<Authenticator> probe = factory();
+        if (!probe || !probe->isSafeOverPlainHttp()) {
+            e.kind = ClientErrorKind::RedirectNotAllowed;
+            e.detail = u"the redirect to %1 was refused: it leaves HTTPS for plain HTTP, where %2 authentication "
+                       "would not protect the credentials and messages"_s.arg(
+                           target.toString(), probe ? QString::fromLatin1(probe->scheme()) : u"no"_s);
+            fail(e);
+            return;
+        }
+    }
     ++m_redirects;
     resetSession();
+    // Certificate pins vouch for the endpoint the user pinned, not for where it redirects: a new
+    // host or port gets the ordinary CA verification.
+    const auto portOf = [](const QUrl &url) { return url.port(url.scheme() == u"https"_s ? 443 : 80); };
+    if (target.host().compare(m_url.host(), Qt::CaseInsensitive) != 0 || portOf(target) != portOf(m_url))
+        m_channelSettings.pinnedSha256.clear();
+    m_factory = std::move(factory);
     m_url = target;
     startSession();
 }
@@ -1001,7 +1037,7 @@ void RunspacePoolClient::deleteAfterFailure()
     settings.operationTimeoutMs = bound;
     settings.readTimeoutMarginMs = 0;
     delete m_deleteChannel;
-    m_deleteChannel = new Channel(settings, m_options.authenticatorFactory(), this);
+    m_deleteChannel = new Channel(settings, m_factory(), this);
     QByteArray body = buildDelete(m_context, newId(), m_pool->id());
     const QByteArray traced = m_trace ? body : QByteArray();
     QPointer<RunspacePoolClient> self(this);

@@ -66,6 +66,18 @@ struct ClientError {
 // after a redirect). Called on the client's thread.
 using AuthenticatorFactory = std::function<std::unique_ptr<Authenticator>()>;
 
+// The authentication for one redirect hop (dossier 1.12): a factory made for the new host
+// (its own SPN, encryption decided for its scheme), or, when `factory` is empty, why the hop is
+// refused (e.g. the new host would need TrustedHosts consent, or CredSSP would delegate the
+// password to a host the user never named). The reason reaches ClientError::detail: no secret.
+struct RedirectAuthentication {
+    AuthenticatorFactory factory;
+    QString refusal;
+};
+// Called once per redirect hop, after the hop passed AllowRedirection and the redirection count,
+// before anything is sent to `newUrl`.
+using RedirectAuthenticator = std::function<RedirectAuthentication(const QUrl &newUrl)>;
+
 // Source of every fresh id (RunspacePool / shell id, pipeline ids, MessageIDs, SessionId).
 // Tests inject recorded ids; default QUuid::createUuid.
 using IdGenerator = std::function<QUuid()>;
@@ -76,6 +88,9 @@ struct ClientOptions {
     ConnectionInfo connection;
     SessionOption sessionOption;
     AuthenticatorFactory authenticatorFactory;
+    // Empty: every hop reuses authenticatorFactory (fresh authenticators, the first host's
+    // settings). Set: each hop authenticates with what it returns, or is refused.
+    RedirectAuthenticator redirectAuthenticator;
     QString tracePath;                      // non-empty: --trace FILE (JSON Lines, mode 0600)
     QList<QSslCertificate> extraCaCertificates; // trusted in addition to the system store
     QList<QByteArray> pinnedSha256;             // trust on first use: see ChannelSettings::pinnedSha256
@@ -103,7 +118,9 @@ struct ScriptOptions {
 // Psrp::ClientRunspacePool over two Channels (the shell-level Receive loop on one, every other
 // request - Create, Command, Send, Signal, Delete - on a second, each running pipeline's Receive loop
 // on a third of its own, reused by later pipelines), builds and
-// parses envelopes, maps faults and transport errors to ClientError, follows redirects, enforces
+// parses envelopes, maps faults and transport errors to ClientError, follows redirects (each hop a
+// new session on new connections with new authenticators; https -> http only when the new hop's
+// authenticator encrypts every message, see handleRedirect), enforces
 // OpenTimeout / CancelTimeout and the receive size limits, writes the trace. Fully asynchronous:
 // no waitFor*, no nested event loops; results arrive as signals (direct, on this thread).
 // Output is streamed as it arrives, never accumulated. Lives in one thread; owns its channels,
@@ -216,6 +233,7 @@ private:
     Psrp::Result<QUuid> started(Psrp::Result<QUuid> id);
 
     ClientOptions m_options;
+    AuthenticatorFactory m_factory; // the current hop's (options, or the redirect hook's)
     IdGenerator m_ids;
     QUuid m_sessionId;
     QUrl m_url;

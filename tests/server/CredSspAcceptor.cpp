@@ -13,7 +13,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <gssapi/gssapi.h>
+
 #include <mutex>
+#include <optional>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -26,6 +29,19 @@ constexpr qsizetype MaxLegBytes = 256 * 1024;
 constexpr qsizetype MaxInbox = Auth::CredSsp::MaxTokenSize;
 // NTLM (MS-NLMP 2.2.2.9): the signature heading a gss_wrap token of gss-ntlmssp.
 constexpr qsizetype NtlmSignatureSize = 16;
+
+QByteArray takeBuffer(gss_buffer_desc &buffer)
+{
+    QByteArray bytes(static_cast<const char *>(buffer.value), qsizetype(buffer.length));
+    OM_uint32 ignored = 0;
+    gss_release_buffer(&ignored, &buffer);
+    return bytes;
+}
+
+gss_buffer_desc view(QByteArrayView bytes)
+{
+    return gss_buffer_desc{size_t(bytes.size()), const_cast<char *>(bytes.data())};
+}
 
 QString openSslErrors()
 {
@@ -85,6 +101,91 @@ QString accountOf(const QString &name)
 }
 
 } // namespace
+
+// The inner SPNEGO acceptor (MIT mechglue with the default acceptor credentials: gss-ntlmssp's
+// NTLM_USER_FILE, the keytab of KRB5_KTNAME). MS-CSSP 3.1.5: pubKeyAuth and authInfo are
+// GSS_Wrap tokens whatever the mechanism (NTLM: signature || sealed data; Kerberos: an RFC 4121
+// Wrap token), so whole-token gss_wrap/gss_unwrap serve both - unlike WinRM's split layout.
+struct CredSspAcceptor::InnerContext {
+    gss_ctx_id_t context = GSS_C_NO_CONTEXT;
+    GssMechanism mechanism = GssMechanism::Unknown;
+    QString peer;
+
+    InnerContext() = default;
+    InnerContext(const InnerContext &) = delete;
+    InnerContext &operator=(const InnerContext &) = delete;
+    ~InnerContext()
+    {
+        OM_uint32 minor = 0;
+        if (context != GSS_C_NO_CONTEXT)
+            gss_delete_sec_context(&minor, &context, GSS_C_NO_BUFFER);
+    }
+
+    // One gss_accept_sec_context leg: Continue/Complete with the token to return, or Failed.
+    GssAcceptor::Result accept(QByteArrayView token)
+    {
+        OM_uint32 minor = 0;
+        gss_buffer_desc input = view(token);
+        gss_buffer_desc output = GSS_C_EMPTY_BUFFER;
+        gss_name_t name = GSS_C_NO_NAME;
+        gss_OID mech = GSS_C_NO_OID;
+        const OM_uint32 major = gss_accept_sec_context(&minor, &context, GSS_C_NO_CREDENTIAL, &input,
+                                                       GSS_C_NO_CHANNEL_BINDINGS, &name, &mech, &output, nullptr,
+                                                       nullptr, nullptr);
+        GssAcceptor::Result result;
+        result.token = takeBuffer(output);
+        if (GSS_ERROR(major)) {
+            result.step = GssAcceptor::Step::Failed;
+            result.error = gssStatusText(major, minor);
+        } else if (major & GSS_S_CONTINUE_NEEDED) {
+            result.step = GssAcceptor::Step::Continue;
+        } else {
+            result.step = GssAcceptor::Step::Complete;
+            mechanism = gssMechanism(mech);
+            gss_buffer_desc shown = GSS_C_EMPTY_BUFFER;
+            if (name != GSS_C_NO_NAME && !GSS_ERROR(gss_display_name(&minor, name, &shown, nullptr))) {
+                QByteArray bytes = takeBuffer(shown);
+                while (bytes.endsWith('\0')) // gss-ntlmssp counts a trailing NUL
+                    bytes.chop(1);
+                peer = QString::fromUtf8(bytes);
+            }
+        }
+        if (name != GSS_C_NO_NAME)
+            gss_release_name(&minor, &name);
+        return result;
+    }
+
+    // GSS_Wrap with confidentiality; empty + error on failure.
+    QByteArray wrap(QByteArrayView plaintext, QString *error)
+    {
+        OM_uint32 minor = 0;
+        gss_buffer_desc input = view(plaintext);
+        gss_buffer_desc output = GSS_C_EMPTY_BUFFER;
+        int confidential = 0;
+        const OM_uint32 major = gss_wrap(&minor, context, 1, GSS_C_QOP_DEFAULT, &input, &confidential, &output);
+        QByteArray token = takeBuffer(output);
+        if (GSS_ERROR(major) || !confidential) {
+            *error = u"gss_wrap: "_s + (GSS_ERROR(major) ? gssStatusText(major, minor) : u"not encrypted"_s);
+            return {};
+        }
+        return token;
+    }
+
+    std::optional<QByteArray> unwrap(QByteArrayView token, QString *error)
+    {
+        OM_uint32 minor = 0;
+        gss_buffer_desc input = view(token);
+        gss_buffer_desc output = GSS_C_EMPTY_BUFFER;
+        int confidential = 0;
+        const OM_uint32 major = gss_unwrap(&minor, context, &input, &output, &confidential, nullptr);
+        QByteArray plain = takeBuffer(output);
+        if (GSS_ERROR(major) || !confidential) {
+            *error = u"gss_unwrap: "_s + (GSS_ERROR(major) ? gssStatusText(major, minor) : u"not encrypted"_s);
+            return std::nullopt;
+        }
+        return plain;
+    }
+};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -376,7 +477,7 @@ bool CredSspAcceptor::processRequest(QByteArrayView der, QString *error, quint32
             return false;
         }
         if (!m_gss)
-            m_gss = std::make_unique<GssAcceptor>();
+            m_gss = std::make_unique<InnerContext>();
         const GssAcceptor::Result step = m_gss->accept(request.negoTokens.first());
         if (step.step == GssAcceptor::Step::Failed) {
             *error = u"inner authentication: "_s + step.error;
@@ -391,12 +492,13 @@ bool CredSspAcceptor::processRequest(QByteArrayView der, QString *error, quint32
             }
             return send();
         }
-        m_peer = m_gss->peerName();
-        if (m_gss->mechanism() != GssMechanism::Ntlm) {
-            *error = u"the inner mechanism is not NTLM (only NTLM is sealed here)"_s;
+        m_peer = m_gss->peer;
+        if (m_gss->mechanism == GssMechanism::Unknown) {
+            *error = u"the inner mechanism is neither NTLM nor Kerberos"_s;
             *status = StatusNotSupported;
             return false;
         }
+        m_mechanism = m_gss->mechanism == GssMechanism::Ntlm ? u"NTLM"_s : u"Kerberos"_s;
         m_stage = Stage::PubKeyAuth;
         if (!request.pubKeyAuth) // Kerberos-style: the proof follows in the next TSRequest
             return send();
@@ -452,27 +554,27 @@ bool CredSspAcceptor::processRequest(QByteArrayView der, QString *error, quint32
 
 QByteArray CredSspAcceptor::unwrapInner(QByteArrayView token, QString *error)
 {
-    // gss-ntlmssp: a gss_wrap token is signature || sealed data.
+    // Shortest meaningful token: NTLM's signature plus one byte (Kerberos tokens are longer).
     if (token.size() <= NtlmSignatureSize) {
         *error = u"a wrapped CredSSP field of %1 bytes"_s.arg(token.size());
         return {};
     }
-    auto plain = m_gss->unseal(token.first(NtlmSignatureSize), token.sliced(NtlmSignatureSize));
+    QString why;
+    auto plain = m_gss->unwrap(token, &why);
     if (!plain) {
-        *error = u"unwrapping a CredSSP field: "_s + plain.error().detail;
+        *error = u"unwrapping a CredSSP field: "_s + why;
         return {};
     }
-    return plain.value();
+    return *plain;
 }
 
 QByteArray CredSspAcceptor::wrapInner(QByteArrayView plaintext, QString *error)
 {
-    auto sealed = m_gss->seal(plaintext);
-    if (!sealed) {
-        *error = u"wrapping the server pubKeyAuth: "_s + sealed.error().detail;
-        return {};
-    }
-    return sealed.value().header + sealed.value().data;
+    QString why;
+    QByteArray token = m_gss->wrap(plaintext, &why);
+    if (token.isEmpty())
+        *error = u"wrapping the server pubKeyAuth: "_s + why;
+    return token;
 }
 
 bool CredSspAcceptor::verifyPubKeyAuth(QByteArrayView wrapped, const QByteArray &nonce, QString *error)

@@ -17,8 +17,6 @@ struct evp_pkey_st;
 
 namespace TestServer {
 
-class GssAcceptor;
-
 // How the endpoint labels this code in its log and --help.
 inline constexpr char CredSspLabel[] =
     "CredSSP acceptor: PSRemote's own test code (no CredSSP acceptor is packaged for Linux)";
@@ -64,8 +62,9 @@ QList<CredSspAccount> readNtlmUserFile(const QString &path);
 
 // The loopback endpoint's CredSSP acceptor (MS-CSSP 3.1.5, server side) - PSRemote's own test
 // code: no CredSSP acceptor is packaged for Linux. For one TCP connection: an OpenSSL server TLS
-// session over memory BIOs carries TSRequests (auth/CredSsp.h codec); their SPNEGO/NTLM
-// negoTokens go to a GssAcceptor (gss-ntlmssp); the client's pubKeyAuth is checked against the
+// session over memory BIOs carries TSRequests (auth/CredSsp.h codec); their SPNEGO negoTokens go
+// to an inner GSSAPI acceptor context (NTLM through gss-ntlmssp, or Kerberos with the keytab in
+// KRB5_KTNAME; CredSSP fields are GSS_Wrap tokens of either); the client's pubKeyAuth is checked against the
 // TLS certificate's key and answered; the delegated TSCredentials must name an account of the
 // user file with its password (and pass `peerAllowed`). Failures are answered with a
 // TSRequest.errorCode (0xC000006D logon failure). Then WinRM message sealing through the same
@@ -101,9 +100,12 @@ public:
     // One leg: the decoded "Authorization: CredSSP" payload (TLS records) in, records out.
     Result accept(QByteArrayView records);
     bool isComplete() const { return m_stage == Stage::Complete; }
-    // The inner GSSAPI peer ("DOMAIN\user") and the delegated account ("DOMAIN\user").
+    // The inner GSSAPI peer ("DOMAIN\user", or "user@REALM" for Kerberos) and the delegated
+    // account ("DOMAIN\user").
     const QString &peerName() const { return m_peer; }
     const QString &delegatedUser() const { return m_delegatedUser; }
+    // The inner mechanism once complete: "NTLM" or "Kerberos" (empty before).
+    const QString &innerMechanism() const { return m_mechanism; }
     int clientVersion() const { return m_clientVersion; }
     QString tlsProtocol() const;
     QString tlsCipher() const;
@@ -114,6 +116,7 @@ public:
     Wsman::AuthResult<QByteArray> unseal(QByteArrayView header, QByteArrayView data);
 
 private:
+    struct InnerContext;
     enum class Stage { Handshake, Negotiate, PubKeyAuth, Credentials, Complete, Failed };
     Result fail(const QString &why, quint32 status);
     bool processRequest(QByteArrayView der, QString *error, quint32 *status);
@@ -127,11 +130,12 @@ private:
 
     Settings m_settings;
     ssl_st *m_ssl = nullptr;
-    std::unique_ptr<GssAcceptor> m_gss;
+    std::unique_ptr<InnerContext> m_gss;
     Stage m_stage = Stage::Handshake;
     QByteArray m_inbox; // decrypted application data not yet parsed as a TSRequest
     QString m_peer;
     QString m_delegatedUser;
+    QString m_mechanism;
     int m_clientVersion = 0;
 };
 

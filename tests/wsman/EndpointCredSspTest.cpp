@@ -6,6 +6,7 @@
 #include "CredSspAcceptor.h"
 #include "GssAcceptor.h"
 #include "LoopbackServer.h"
+#include "../auth/KdcFixture.h"
 
 #include "auth/CredSsp.h"
 #include "wsman/Channel.h"
@@ -920,4 +921,183 @@ TEST_F(CredSspAcceptorTest, ConfiguredPemIdentityIsTheOneBound)
     EXPECT_EQ(client.serverKey(), identity.value()->subjectPublicKey());
     EXPECT_EQ(client.serverKey().size(), 65);
     EXPECT_NE(client.serverKey(), CredSspTlsIdentity::shared().value()->subjectPublicKey());
+}
+
+// ---- Kerberos inside CredSSP (dossier 3.6: SPNEGO prefers Kerberos) ------------------------
+// The product's CredSspAuthenticator against the acceptor with the keytab of a real MIT KDC on
+// loopback (tests/auth/KdcFixture): the inner context is Kerberos, the delegated TSCredentials
+// arrive whole and a session runs through the endpoint.
+
+namespace {
+
+constexpr char KerberosNtlmLine[] = "PSREMOTE.TEST:user:"; // + the realm user's password
+
+class CredSspKerberos : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        s_dir = std::make_unique<QTemporaryDir>();
+        QFile file(s_dir->filePath(u"ntlm-users"_s));
+        if (file.open(QIODevice::WriteOnly))
+            file.write(QByteArray(KerberosNtlmLine) + KerberosTest::UserPassword + '\n');
+        file.close();
+        s_kdc = std::make_unique<KerberosTest::KdcFixture>();
+        s_started = s_kdc->start();
+    }
+    static void TearDownTestSuite()
+    {
+        s_kdc.reset();
+        s_dir.reset();
+    }
+    void SetUp() override
+    {
+        REQUIRE_GSS_NTLM();
+        if (s_kdc->toolsMissing())
+            GTEST_SKIP() << "MIT Kerberos KDC tools are missing (Debian: krb5-kdc krb5-admin-server): "
+                         << s_kdc->problem().toStdString();
+        ASSERT_TRUE(s_started) << "the test realm did not start: " << s_kdc->problem().toStdString();
+        ASSERT_TRUE(s_kdc->startKdc()) << s_kdc->problem().toStdString();
+    }
+    static QString userFile() { return s_dir->filePath(u"ntlm-users"_s); }
+    static CredSspSettings settings(const QString &user)
+    {
+        CredSspSettings settings;
+        settings.userName = user;
+        settings.host = u"localhost"_s; // HTTP/localhost is in the fixture's keytab
+        settings.port = KerberosTest::SpnPort;
+        settings.kerberos = true;
+        return settings;
+    }
+
+    static inline std::unique_ptr<QTemporaryDir> s_dir;
+    static inline std::unique_ptr<KerberosTest::KdcFixture> s_kdc;
+    static inline bool s_started = false;
+};
+
+// The legs in memory, authenticator -> acceptor, until the acceptor stops; its last result.
+CredSspAcceptor::Result handshakeInMemory(CredSspAuthenticator &client, CredSspAcceptor &acceptor, QString *why)
+{
+    AuthResult<AuthLeg> leg = client.begin();
+    CredSspAcceptor::Result result;
+    for (int i = 0; i < 10 && leg.ok(); ++i) {
+        const QByteArray &header = leg.value().authorization;
+        result = acceptor.accept(QByteArray::fromBase64(header.mid(header.indexOf(' ') + 1)));
+        if (result.step != CredSspAcceptor::Step::Continue)
+            break;
+        leg = client.continueWith({QByteArrayLiteral("CredSSP ") + result.token.toBase64()});
+    }
+    if (!leg.ok())
+        *why = leg.error().detail;
+    else if (result.step == CredSspAcceptor::Step::Failed)
+        *why = result.error;
+    return result;
+}
+
+} // namespace
+
+TEST_F(CredSspKerberos, TheInnerContextIsKerberosAndTheDelegatedCredentialsArriveWhole)
+{
+    for (const QString &user : {QString::fromLatin1(KerberosTest::UserPrincipal), u"PSREMOTE.TEST\\user"_s}) {
+        SCOPED_TRACE(user.toStdString());
+        CredSspAcceptor::Settings acceptorSettings;
+        auto identity = CredSspTlsIdentity::shared();
+        ASSERT_TRUE(identity.ok());
+        acceptorSettings.identity = identity.value();
+        acceptorSettings.accounts = readNtlmUserFile(userFile());
+        CredSspAcceptor acceptor(acceptorSettings);
+        CredSspAuthenticator client(settings(user), Secret::fromUtf8(KerberosTest::UserPassword));
+        QString why;
+        const CredSspAcceptor::Result result = handshakeInMemory(client, acceptor, &why);
+        ASSERT_EQ(result.step, CredSspAcceptor::Step::Complete) << why.toStdString();
+        EXPECT_EQ(acceptor.innerMechanism(), u"Kerberos"_s);
+        EXPECT_EQ(client.mechanismName(), u"Kerberos"_s) << client.diagnostics().join(u"; "_s).toStdString();
+        EXPECT_EQ(acceptor.peerName(), QString::fromLatin1(KerberosTest::UserPrincipal));
+        // The acceptor compared user, domain and password with the account file's line.
+        EXPECT_EQ(acceptor.delegatedUser(), u"PSREMOTE.TEST\\user"_s);
+        EXPECT_EQ(acceptor.clientVersion(), CredSspAcceptor::Version);
+    }
+}
+
+TEST_F(CredSspKerberos, AWrongDelegatedPasswordIsRefusedAfterKerberosSucceeded)
+{
+    // The account file holds another password than the KDC: Kerberos succeeds, the delegated
+    // password (the KDC's) does not match - proof the acceptor checks what was delegated.
+    QTemporaryDir dir;
+    QFile file(dir.filePath(u"ntlm-users"_s));
+    ASSERT_TRUE(file.open(QIODevice::WriteOnly));
+    file.write(QByteArray(KerberosNtlmLine) + "Another-Password-1\n");
+    file.close();
+    CredSspAcceptor::Settings acceptorSettings;
+    auto identity = CredSspTlsIdentity::shared();
+    ASSERT_TRUE(identity.ok());
+    acceptorSettings.identity = identity.value();
+    acceptorSettings.accounts = readNtlmUserFile(file.fileName());
+    CredSspAcceptor acceptor(acceptorSettings);
+    CredSspAuthenticator client(settings(QString::fromLatin1(KerberosTest::UserPrincipal)),
+                                Secret::fromUtf8(KerberosTest::UserPassword));
+    QString why;
+    const CredSspAcceptor::Result result = handshakeInMemory(client, acceptor, &why);
+    EXPECT_EQ(result.step, CredSspAcceptor::Step::Failed);
+    EXPECT_EQ(acceptor.innerMechanism(), u"Kerberos"_s);
+    EXPECT_TRUE(why.contains(u"delegated password"_s)) << why.toStdString();
+    EXPECT_FALSE(why.contains(QString::fromLatin1(KerberosTest::UserPassword)));
+}
+
+TEST_F(CredSspKerberos, ASessionRunsThroughTheEndpoint)
+{
+    ServerConfig config;
+    config.authSchemes = {AuthScheme::CredSsp};
+    config.ntlmUserFile = userFile();
+    config.keytab = qEnvironmentVariable("KRB5_KTNAME");
+    LoopbackServer server(config);
+    QString error;
+    ASSERT_TRUE(server.listen(&error)) << error.toStdString();
+
+    ClientOptions options;
+    options.connection.connectionUri = server.url().toString();
+    options.sessionOption.uiCulture = u"en-US"_s;
+    options.sessionOption.culture = u"en-US"_s;
+    const AuthenticatorFactory product = credSspAuthenticatorFactory(
+        settings(QString::fromLatin1(KerberosTest::UserPrincipal)), Secret::fromUtf8(KerberosTest::UserPassword));
+    // The client's channels own these; they live as long as the client.
+    auto made = std::make_shared<QList<const CredSspAuthenticator *>>();
+    options.authenticatorFactory = [product, made]() -> std::unique_ptr<Authenticator> {
+        std::unique_ptr<Authenticator> authenticator = product();
+        made->append(static_cast<const CredSspAuthenticator *>(authenticator.get()));
+        return authenticator;
+    };
+    RunspacePoolClient client(std::move(options));
+    bool opened = false;
+    bool closed = false;
+    QList<ClientError> failures;
+    QStringList output;
+    std::optional<Psrp::PSInvocationState> finished;
+    QObject::connect(&client, &RunspacePoolClient::opened, [&] { opened = true; });
+    QObject::connect(&client, &RunspacePoolClient::closed, [&] { closed = true; });
+    QObject::connect(&client, &RunspacePoolClient::failed, [&](const ClientError &e) { failures.append(e); });
+    QObject::connect(&client, &RunspacePoolClient::pipelineOutput,
+                     [&](const QUuid &, const Psrp::Value &v) { output.append(v.toString().value_or(u"?"_s)); });
+    QObject::connect(&client, &RunspacePoolClient::pipelineFinished,
+                     [&](const QUuid &, Psrp::PSInvocationState s, const std::optional<Psrp::ErrorRecord> &) { finished = s; });
+    client.open();
+    ASSERT_TRUE(runUntil([&] { return opened || closed; }) && opened)
+        << (failures.isEmpty() ? std::string("no failure reported") : failures.first().detail.toStdString());
+    auto pid = client.invokeScript(u"Write-Output kerberos-inside"_s, ScriptOptions{false, true, false});
+    ASSERT_TRUE(pid.ok()) << pid.error().detail.toStdString();
+    ASSERT_TRUE(runUntil([&] { return finished.has_value() || closed; }));
+    EXPECT_EQ(finished, Psrp::PSInvocationState::Completed);
+    EXPECT_EQ(output, QStringList{u"kerberos-inside"_s});
+    qsizetype kerberos = 0;
+    for (const CredSspAuthenticator *authenticator : std::as_const(*made)) {
+        if (!authenticator->mechanismName().isEmpty()) {
+            EXPECT_EQ(authenticator->mechanismName(), u"Kerberos"_s);
+            ++kerberos;
+        }
+    }
+    EXPECT_GE(kerberos, 2); // the Create's channel and the shell's Receive channel
+    client.close();
+    ASSERT_TRUE(runUntil([&] { return closed; }));
+    EXPECT_TRUE(failures.isEmpty());
+    EXPECT_GE(server.handshakeCount(), 1);
+    EXPECT_GT(server.encryptedRequestCount(), 2);
 }
