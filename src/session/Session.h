@@ -1,1 +1,8 @@
 #pragma once
+
+// The session library in one include: the UI interface, the interactive session engine and the
+// local command history.
+#include "session/CommandHistory.h"
+#include "session/HostUi.h"
+#include "session/InteractiveSession.h"
+#include "session/ProgressTracker.h"

@@ -199,6 +199,94 @@ struct Token {
     QString text;
 };
 
+// Invoke-HostMethod: parameters shaped as PowerShell's server host sends them (dossier 2.6).
+QList<Value> cannedParameters(HostMethodId id, const QStringList &args)
+{
+    auto intArg = [&](qsizetype i, qint32 fallback) {
+        bool ok = false;
+        const qint32 v = args.value(i).toInt(&ok);
+        return ok ? v : fallback;
+    };
+    auto choice = [](const QString &label, const QString &help) {
+        return ChoiceDescription{label, help}.toValue();
+    };
+    auto field = [](const QString &name, const QString &typeName, const QString &fullName) {
+        FieldDescription f;
+        f.name = name;
+        f.label = name;
+        f.parameterTypeName = typeName;
+        f.parameterTypeFullName = fullName;
+        f.parameterAssemblyFullName = fullName;
+        return f.toValue();
+    };
+    const QStringList listTypes = {u"System.Collections.ObjectModel.Collection`1[[System.Object]]"_s, u"System.Object"_s};
+    const QString text = args.isEmpty() ? u"simulated text"_s : args.join(u' ');
+    switch (id) {
+    case HostMethodId::SetShouldExit:
+    case HostMethodId::SetForegroundColor:
+    case HostMethodId::SetBackgroundColor:
+    case HostMethodId::SetCursorSize:
+    case HostMethodId::ReadKey:
+        return {Value(intArg(0, 0))};
+    case HostMethodId::Write1:
+    case HostMethodId::WriteLine2:
+    case HostMethodId::WriteErrorLine:
+    case HostMethodId::WriteDebugLine:
+    case HostMethodId::WriteVerboseLine:
+    case HostMethodId::WriteWarningLine:
+    case HostMethodId::SetWindowTitle:
+        return {Value(text)};
+    case HostMethodId::Write2:
+    case HostMethodId::WriteLine3:
+        return {Value(intArg(0, 14)), Value(intArg(1, 1)), Value(args.mid(2).join(u' '))};
+    case HostMethodId::WriteProgress: {
+        ProgressRecord r;
+        r.activityId = intArg(0, 1);
+        r.parentActivityId = intArg(1, -1);
+        r.activity = u"Activity "_s + QString::number(r.activityId);
+        r.statusDescription = u"Working"_s;
+        r.percentComplete = 50;
+        r.type = args.value(2).compare(u"completed"_s, Qt::CaseInsensitive) == 0 ? ProgressRecordType::Completed
+                                                                                  : ProgressRecordType::Processing;
+        return {Value(qint64(1)), r.toValue()};
+    }
+    case HostMethodId::SetCursorPosition:
+    case HostMethodId::SetWindowPosition:
+        return {Coordinates{intArg(0, 1), intArg(1, 2)}.toValue()};
+    case HostMethodId::SetBufferSize:
+    case HostMethodId::SetWindowSize:
+        return {Size{intArg(0, 100), intArg(1, 40)}.toValue()};
+    case HostMethodId::Prompt:
+        return {Value(u"Prompt caption"_s), Value(u"Prompt message"_s),
+                Objects::listObject(listTypes, {field(u"Name"_s, u"String"_s, u"System.String"_s),
+                                                field(u"Secret"_s, u"SecureString"_s, u"System.Security.SecureString"_s),
+                                                field(u"Login"_s, u"PSCredential"_s, u"System.Management.Automation.PSCredential"_s)})};
+    case HostMethodId::PromptForCredential1:
+        return {Value(u"Credential caption"_s), Value(u"Credential message"_s), Value(args.value(0)), Value(u"target"_s)};
+    case HostMethodId::PromptForCredential2:
+        return {Value(u"Credential caption"_s), Value(u"Credential message"_s), Value(args.value(0)), Value(u"target"_s),
+                Value(qint32(3)), Value(qint32(1))};
+    case HostMethodId::PromptForChoice:
+        return {Value(u"Choice caption"_s), Value(u"Choose one"_s),
+                Objects::listObject(listTypes, {choice(u"&Yes"_s, u"yes"_s), choice(u"&No"_s, u"no"_s)}), Value(qint32(1))};
+    case HostMethodId::PromptForChoiceMultipleSelection:
+        return {Value(u"Choice caption"_s), Value(u"Choose some"_s),
+                Objects::listObject(listTypes, {choice(u"&A"_s, u"a"_s), choice(u"&B"_s, u"b"_s), choice(u"&C"_s, u"c"_s)}),
+                Objects::listObject(listTypes, {Value(qint32(0)), Value(qint32(2))})};
+    case HostMethodId::SetBufferContents1:
+        return {Rectangle{0, 0, 1, 1}.toValue(), BufferCell{}.toValue()};
+    case HostMethodId::SetBufferContents2:
+        return {Coordinates{}.toValue(), BufferCellArray{1, 1, {BufferCell{}}}.toValue()};
+    case HostMethodId::GetBufferContents:
+        return {Rectangle{0, 0, 10, 10}.toValue()};
+    case HostMethodId::ScrollBufferContents:
+        return {Rectangle{0, 0, 10, 10}.toValue(), Coordinates{}.toValue(), Rectangle{0, 0, 10, 10}.toValue(),
+                BufferCell{}.toValue()};
+    default:
+        return {};
+    }
+}
+
 QList<Token> tokenize(const QString &s)
 {
     QList<Token> out;
@@ -258,7 +346,24 @@ struct SimulatorEngine::Run {
     bool toText = false;       // Out-String: output becomes strings
     quint32 mergedToOutput = 0; // bit per PipelineResultTypes merged into the output
     std::optional<QString> failure; // a parse error
+    bool ignoreStop = false;        // Start-Sleep -IgnoreStop: crtl_c does nothing
+    bool describeAnswer = false;    // Invoke-HostMethod: the host response becomes text output
 };
+
+namespace {
+
+QStringList &hiddenCommands()
+{
+    static QStringList names;
+    return names;
+}
+
+} // namespace
+
+void SimulatorEngine::setHiddenCommands(const QStringList &names)
+{
+    hiddenCommands() = names;
+}
 
 SimulatorEngine::SimulatorEngine(QObject *parent) : ShellEngine(parent)
 {
@@ -321,7 +426,7 @@ void SimulatorEngine::signal(const QString &commandId, bool ctrlC)
         return;
     Run &run = **it;
     if (ctrlC) {
-        if (!run.ended) {
+        if (!run.ended && !run.ignoreStop) {
             ErrorRecord e = ErrorRecord::make(u"The pipeline has been stopped."_s, u"PipelineStopped"_s, 14,
                                               u"System.Management.Automation.PipelineStoppedException"_s);
             finish(run, PSInvocationState::Stopped, e);
@@ -384,8 +489,12 @@ void SimulatorEngine::pump()
                 continue;
             Run &run = **it;
             run.waitingCall = 0;
-            if (response->result)
+            if (run.describeAnswer) {
+                run.describeAnswer = false;
+                emitValue(run, Value(describeAnswer(*response)));
+            } else if (response->result) {
                 emitValue(run, *response->result);
+            }
             ++run.next;
             resume(run);
         }
@@ -435,7 +544,8 @@ void SimulatorEngine::commandMetadata(const QUuid &id, const GetCommandMetadata 
     const QStringList names = request.names.isEmpty() ? QStringList{u"*"_s} : request.names;
     QList<Value> found;
     for (const KnownCommand &command : knownCommands()) {
-        if ((static_cast<qint32>(request.commandType) & static_cast<qint32>(command.type)) == 0)
+        if ((static_cast<qint32>(request.commandType) & static_cast<qint32>(command.type)) == 0
+            || hiddenCommands().contains(command.name, Qt::CaseInsensitive))
             continue;
         const bool named = std::any_of(names.cbegin(), names.cend(), [&](const QString &pattern) {
             return wildcardMatch(pattern, command.name);
@@ -558,7 +668,7 @@ void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
                 && !t.text.at(1).isDigit()) {
                 QString value;
                 const QString sw = t.text.mid(1).toLower();
-                if (sw != u"assecurestring" && i + 1 < tokens.size()
+                if (sw != u"assecurestring" && sw != u"ignorestop" && i + 1 < tokens.size()
                     && (tokens.at(i + 1).kind == Token::Kind::String
                         || (tokens.at(i + 1).kind == Token::Kind::Word && !tokens.at(i + 1).text.startsWith(u'-'))))
                     value = tokens.at(++i).text;
@@ -607,6 +717,53 @@ void SimulatorEngine::writeHost(Run &run, const QString &text)
     r.computer = u"simulator"_s;
     r.user = u"simulator"_s;
     writeRecord(run, PipelineResultTypes::Information, r, r.toValue());
+}
+
+QString SimulatorEngine::describeValue(const Value &value) const
+{
+    if (const auto *ss = value.get<SecureString>()) {
+        const auto text = m_pool.decryptSecureString(*ss);
+        return text ? u"secure:"_s + *text : u"secure?"_s;
+    }
+    if (const auto *o = value.object()) {
+        if (o->property(u"UserName") && o->property(u"Password")) {
+            const auto c = PSCredential::fromValue(value);
+            if (c)
+                return u"credential:"_s + c->userName + u'/' + describeValue(Value(c->password));
+        }
+        if (o->container == PsObject::Container::Dictionary) {
+            QStringList parts;
+            for (const DictionaryEntry &e : o->entries)
+                parts.append(displayText(e.key) + u'=' + describeValue(e.value));
+            return parts.join(u';');
+        }
+        if (o->container != PsObject::Container::None) {
+            QStringList parts;
+            for (const Value &v : o->items)
+                parts.append(describeValue(v));
+            return parts.join(u',');
+        }
+        if (const auto key = KeyInfo::fromValue(value); key && o->property(u"virtualKeyCode"))
+            return u"key:"_s + QString(QChar(key->character));
+        if (const auto size = Size::fromValue(value); size && o->property(u"width"))
+            return QString::number(size->width) + u'x' + QString::number(size->height);
+        if (const auto c = Coordinates::fromValue(value); c && o->property(u"x"))
+            return QString::number(c->x) + u',' + QString::number(c->y);
+    }
+    if (value.isNull())
+        return u"null"_s;
+    return displayText(value);
+}
+
+QString SimulatorEngine::describeAnswer(const HostResponse &response) const
+{
+    if (response.error) {
+        const auto e = ErrorRecord::fromValue(*response.error);
+        return u"error: "_s + (e ? e->message : u"?"_s);
+    }
+    if (!response.result)
+        return u"void"_s;
+    return u"result: "_s + describeValue(*response.result);
 }
 
 void SimulatorEngine::finish(Run &run, PSInvocationState state, std::optional<ErrorRecord> error)
@@ -714,7 +871,29 @@ void SimulatorEngine::resume(Run &run)
                 pump();
                 return;
             }
+        } else if (n == u"exit-pssession") {
+            // Dossier 2.9 step 5: the server host pops the runspace with a void call.
+            (void)m_pool.hostCall(run.id, HostMethodId::PopRunspace);
+        } else if (n == u"exit") {
+            (void)m_pool.hostCall(run.id, HostMethodId::SetShouldExit, {Value(qint32(arg.toInt()))});
+        } else if (n == u"invoke-hostmethod") {
+            const auto id = hostMethodIdFromInt(op.positional.value(0).toLongLong());
+            if (!id) {
+                finish(run, PSInvocationState::Failed,
+                       ErrorRecord::make(u"Invoke-HostMethod: no host method "_s + op.positional.value(0),
+                                         u"SimulatorParseError"_s, 5, u"System.ArgumentException"_s));
+                return;
+            }
+            const auto call = m_pool.hostCall(run.id, *id, cannedParameters(*id, op.positional.mid(1)));
+            if (call.ok() && *call != VoidCallId) {
+                run.waitingCall = *call;
+                run.describeAnswer = true;
+                pump();
+                return;
+            }
+            emitValue(run, Value(u"sent"_s)); // a void call: no answer comes
         } else if (n == u"start-sleep" || n == u"sleep") {
+            run.ignoreStop = op.named.contains(u"ignorestop"_s);
             qint64 ms = op.named.contains(u"milliseconds"_s) ? op.named.value(u"milliseconds"_s).toLongLong()
                                                              : static_cast<qint64>((op.named.contains(u"seconds"_s) ? op.named.value(u"seconds"_s) : arg).toDouble() * 1000);
             ms = qBound<qint64>(0, ms, 24LL * 3600 * 1000);

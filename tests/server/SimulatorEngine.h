@@ -20,7 +20,10 @@ namespace TestServer {
 //   arg       := '-'NAME | 'quoted' | "quoted" | word | number
 // Commands: prompt, Get-Location, Write-Output|-Host|-Error|-Warning|-Verbose|-Debug|
 // -Information|-Progress TEXT, Read-Host [TEXT] [-AsSecureString], Get-Credential [USER],
-// Start-Sleep N | -Milliseconds N (stopped by crtl_c), throw TEXT, TabExpansion2 TEXT,
+// Start-Sleep N | -Milliseconds N (stopped by crtl_c; with -IgnoreStop only by terminate),
+// Exit-PSSession (void PopRunspace host call), exit (void SetShouldExit host call),
+// Invoke-HostMethod ID [ARG...] (host call ID with canned parameters; the answer becomes the
+// output "result: ..." / "error: ..." / "void", SecureStrings decrypted), throw TEXT, TabExpansion2 TEXT,
 // Out-Default (output becomes host WriteLine calls), Out-String (output becomes strings),
 // $PSVersionTable, A..B (B-A+1 integers), $input (the pipeline input, once
 // END_OF_PIPELINE_INPUT arrived); the cmdlet Invoke-Expression -Command S runs S. Write-Host is
@@ -37,6 +40,10 @@ public:
 
     static QString label(); // "PSRemote loopback simulator, not PowerShell"
     static QString grammarHelp();
+    // Test knob, process-wide (the endpoint runs inside the test process): command names that
+    // GET_COMMAND_METADATA does not report, e.g. Exit-PSSession for an endpoint that cannot be
+    // entered, or TabExpansion2 for a restricted one. Empty: every command is reported.
+    static void setHiddenCommands(const QStringList &names);
 
     QString create(const QByteArray &creationXml) override;
     QString command(const QString &commandId, const QByteArray &arguments) override;
@@ -67,6 +74,9 @@ private:
     void finish(Run &run, Psrp::PSInvocationState state, std::optional<Psrp::ErrorRecord> error = {});
     void emitValue(Run &run, const Psrp::Value &value);
     void writeHost(Run &run, const QString &text);
+    // Invoke-HostMethod: the client's answer as text, SecureStrings decrypted with the session key.
+    QString describeAnswer(const Psrp::HostResponse &response) const;
+    QString describeValue(const Psrp::Value &value) const;
 
     Psrp::ServerRunspacePool m_pool;
     QHash<QString, std::shared_ptr<Run>> m_runs; // by upper-case command id
