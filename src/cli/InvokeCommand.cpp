@@ -7,6 +7,7 @@
 #include "cli/TerminalReader.h"
 
 #include "psrp/HostMethod.h"
+#include "wsman/CertificateAuthenticator.h"
 #include "wsman/CertificateStore.h"
 #include "wsman/CredSspAuthenticator.h"
 #include "wsman/NegotiateAuthenticator.h"
@@ -225,6 +226,7 @@ public:
     int run(Wsman::ClientOptions options, const QString &script)
     {
         m_script = script;
+        m_clientCertificate = options.clientCertificate.has_value();
         Wsman::RunspacePoolClient client(std::move(options));
         m_client = &client;
         QObject::connect(&client, &Wsman::RunspacePoolClient::opened, &client, [this] { onOpened(); });
@@ -793,8 +795,23 @@ private:
         respond(pipelineId, Psrp::HostResponse::failure(call, record.toValue()));
     }
 
+    // The server refused the --certificate-thumbprint certificate: ErrorView's sentence speaks
+    // of --credential and passwords, which do not apply.
+    bool reportedCertificateRefusal(const Wsman::ClientError &error)
+    {
+        if (!m_clientCertificate || !error.transport
+            || error.transport->kind != Wsman::TransportErrorKind::AuthenticationFailed
+            || error.transport->authError != Wsman::AuthErrorCode::Rejected)
+            return false;
+        writeErr(u"psremote-cli: authentication failed: "_s + error.transport->detail + u" (--certificate-thumbprint)\n"_s);
+        setExit(ExitCode::Authentication);
+        return true;
+    }
+
     void onPipelineError(const Wsman::ClientError &error)
     {
+        if (reportedCertificateRefusal(error))
+            return;
         const Failure f = describeClientError(error);
         writeErr(u"psremote-cli: "_s + f.sentence + u'\n');
         setExit(f.code);
@@ -835,6 +852,8 @@ private:
             setExit(ExitCode::Tls);
             return;
         }
+        if (reportedCertificateRefusal(error))
+            return;
         const Failure f = describeClientError(error);
         writeErr(u"psremote-cli: "_s + f.sentence + u'\n');
         setExit(f.code);
@@ -876,6 +895,7 @@ private:
     QList<QString> m_pendingHostText;
     QList<std::function<void()>> m_afterSessionKey;
     ExitCode m_exit = ExitCode::Success;
+    bool m_clientCertificate = false; // the session authenticates with --certificate-thumbprint
     bool m_wroteErrors = false;
     bool m_stdoutTty = false;
     bool m_stderrTty = false;
@@ -1079,36 +1099,46 @@ Wsman::AuthenticatorFactory authenticatorFactoryFor(const Wsman::ConnectionInfo 
     return Wsman::negotiateAuthenticatorFactory(settings, std::move(password));
 }
 
-// --certificate-thumbprint: the certificate and key come from the store; presenting them needs
-// a client certificate in ChannelSettings, which the transport does not have yet.
-int runWithClientCertificate(const QString &thumbprint, QTextStream &err)
+// The passphrase of a stored certificate's encrypted key: PSREMOTE_CERTIFICATE_PASSPHRASE or
+// the terminal. Seam: a keychain lookup by thumbprint (later) goes first here.
+PasswordResult obtainKeyPassphrase(const Wsman::StoredCertificate &stored)
+{
+    return obtainCertificatePassphrase(u"Passphrase for the key of %1: "_s.arg(stored.name));
+}
+
+// --certificate-thumbprint (dossier 3.7): the certificate and its key from the store, for the
+// TLS handshake; the exit code when it cannot be had.
+std::variant<Wsman::ClientCertificate, ExitCode> loadClientCertificate(const QString &thumbprint, QTextStream &err)
 {
     const Wsman::CertificateStore store;
     const std::optional<Wsman::StoredCertificate> stored = store.find(thumbprint);
     if (!stored) {
         err << "psremote-cli invoke: --certificate-thumbprint: no certificate " << thumbprint
             << " in the store; import it with `psremote-cli certificate import FILE`\n";
-        return int(ExitCode::Usage);
+        return ExitCode::Usage;
     }
     Wsman::Secret passphrase;
     if (stored->encryptedKey) {
-        PasswordResult obtained = obtainCertificatePassphrase(u"Passphrase for the key of %1: "_s.arg(stored->name));
+        PasswordResult obtained = obtainKeyPassphrase(*stored);
         if (auto *e = std::get_if<PasswordError>(&obtained)) {
             err << "psremote-cli invoke: --certificate-thumbprint: " << e->message << '\n';
-            return int(e->code == PasswordErrorCode::Interrupted ? ExitCode::Interrupted : ExitCode::Usage);
+            return e->code == PasswordErrorCode::Interrupted ? ExitCode::Interrupted : ExitCode::Usage;
         }
         passphrase = std::move(std::get<Wsman::Secret>(obtained));
     }
     auto loaded = store.load(thumbprint, passphrase);
+    passphrase.clear();
     if (!loaded) {
+        if (loaded.error().code == Wsman::CertificateStoreErrorCode::WrongPassphrase) {
+            err << "psremote-cli invoke: --certificate-thumbprint: the passphrase does not open the key of the "
+                   "certificate '"
+                << stored->name << "' (" << stored->thumbprint << "); check PSREMOTE_CERTIFICATE_PASSPHRASE\n";
+            return ExitCode::Authentication;
+        }
         err << "psremote-cli invoke: --certificate-thumbprint: " << loaded.error().detail << '\n';
-        return int(loaded.error().code == Wsman::CertificateStoreErrorCode::WrongPassphrase ? ExitCode::Authentication
-                                                                                              : ExitCode::Usage);
+        return ExitCode::Usage;
     }
-    err << "psremote-cli invoke: --certificate-thumbprint: certificate authentication is not yet implemented by "
-           "the transport (the certificate '"
-        << stored->name << "' was found and opens)\n";
-    return int(ExitCode::Usage);
+    return std::move(loaded).value();
 }
 
 } // namespace
@@ -1140,8 +1170,14 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
     const Wsman::ConnectionTarget target = connection.resolve().value(); // validate() resolved it
     const Wsman::SessionOption &sessionOption = args.connection.sessionOption;
 
-    if (!connection.certificateThumbprint.isEmpty())
-        return runWithClientCertificate(connection.certificateThumbprint, err);
+    // validate() already refused it over HTTP and together with --credential/--authentication.
+    std::optional<Wsman::ClientCertificate> clientCertificate;
+    if (!connection.certificateThumbprint.isEmpty()) {
+        auto loaded = loadClientCertificate(connection.certificateThumbprint, err);
+        if (auto *code = std::get_if<ExitCode>(&loaded))
+            return int(*code);
+        clientCertificate = std::move(std::get<Wsman::ClientCertificate>(loaded));
+    }
 
     // TrustedHosts: before any credential is asked for or sent.
     Wsman::TrustedHosts trusted = Wsman::TrustedHosts::load();
@@ -1219,7 +1255,12 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
     options.connection = connection;
     options.sessionOption = sessionOption;
     options.tracePath = args.connection.traceFile;
-    options.authenticatorFactory = authenticatorFactoryFor(connection, target, sessionOption, std::move(password));
+    if (clientCertificate) {
+        options.clientCertificate = std::move(clientCertificate);
+        options.authenticatorFactory = Wsman::certificateAuthenticatorFactory();
+    } else {
+        options.authenticatorFactory = authenticatorFactoryFor(connection, target, sessionOption, std::move(password));
+    }
     const Psrp::Size size = outputSize();
     options.hostInfo = Psrp::HostInfo::console(size.width, size.height);
 

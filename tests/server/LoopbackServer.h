@@ -29,7 +29,10 @@ class ReplayEngine;
 enum class EngineKind { Simulator, Replay, Pwsh };
 
 // HTTP authentication schemes the endpoint offers (dossier 3.1), in WWW-Authenticate order.
-enum class AuthScheme { Basic, Negotiate, Kerberos, CredSsp };
+// None: every request is accepted without any Authorization (for a reverse proxy in front that
+// authenticates, e.g. Apache with Digest). Certificate: dossier 3.7, the WinRM mutual header
+// plus a TLS client certificate verified against ServerConfig::clientCaCertificates.
+enum class AuthScheme { Basic, Negotiate, Kerberos, CredSsp, None, Certificate };
 
 struct ServerConfig {
     QHostAddress address = QHostAddress::LocalHost;
@@ -55,6 +58,13 @@ struct ServerConfig {
     QByteArray credSspCertificatePem;
     QByteArray credSspKeyPem;
     int credSspMinimumVersion = 2;
+    // Certificate (HTTPS only): the TLS server requests a client certificate and accepts it when
+    // it chains to one of these CAs (Qt's verification: signature, validity, chain). When
+    // certificateUser is set the certificate must also map to that account: "alice" matches a
+    // subject CN "alice" or a UPN SAN (otherName 1.3.6.1.4.1.311.20.2.3) "alice@anything";
+    // "alice@realm" must equal the UPN or the CN in full (case-insensitive).
+    QList<QSslCertificate> clientCaCertificates;
+    QString certificateUser;
     // WinRM's AllowUnencrypted: plaintext SOAP on an HTTP connection authenticated with
     // Negotiate/Kerberos is refused unless set (dossier 4.1).
     bool allowUnencrypted = false;
@@ -101,6 +111,8 @@ public:
     // Completed Negotiate/Kerberos/CredSSP handshakes and encrypted requests served so far.
     qsizetype handshakeCount() const { return m_handshakes; }
     qsizetype encryptedRequestCount() const { return m_encryptedRequests; }
+    // Requests that carried the certificate Authorization header with an accepted certificate.
+    qsizetype certificateRequestCount() const { return m_certificateRequests; }
     // Closes every client connection (the client must authenticate again on a new one).
     void dropConnections();
     // The WWW-Authenticate values of a 401, one per offered scheme.
@@ -121,6 +133,7 @@ private:
     bool acceptGss(QTcpSocket *socket, Connection &connection, const QByteArray &scheme, const QByteArray &credentials,
                    bool emptyBody);
     bool acceptCredSsp(QTcpSocket *socket, Connection &connection, const QByteArray &credentials, bool emptyBody);
+    bool certificateAccepted(QTcpSocket *socket, QString *why) const;
     bool offers(AuthScheme scheme) const { return m_config.authSchemes.contains(scheme); }
     void sendSoap(QTcpSocket *socket, const QByteArray &xml, int status = 200);
     void sendFault(QTcpSocket *socket, const Wsman::ServerRequest &request, quint32 code, const QString &subcode,
@@ -140,6 +153,7 @@ private:
     qsizetype m_requests = 0;
     qsizetype m_handshakes = 0;
     qsizetype m_encryptedRequests = 0;
+    qsizetype m_certificateRequests = 0;
 };
 
 } // namespace TestServer

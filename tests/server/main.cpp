@@ -36,7 +36,9 @@ int main(int argc, char **argv)
         "'replay' (answers from a real Windows recording; ShellId, CommandIds and PSRP RPID/PID are mapped to the client's), "
         "'pwsh' (real PowerShell through tests/server/pwsh-host, needs PSREMOTE_PWSH_HOST).\n"
         "Authentication: basic; negotiate and kerberos through the system GSSAPI; credssp - "_s
-        + QLatin1StringView(CredSspLabel) + u".\n"
+        + QLatin1StringView(CredSspLabel)
+        + u"; certificate (HTTPS: the WinRM mutual header plus a TLS client certificate issued by --client-ca, "
+          "mapped to --certificate-user by subject CN or UPN); none (no authentication at all).\n"
         "Prints one line 'listening <url>' on stdout when ready; serves until SIGTERM/SIGINT or stdin closes.\n\n"_s
         + SimulatorEngine::grammarHelp());
     parser.addHelpOption();
@@ -49,8 +51,14 @@ int main(int argc, char **argv)
         {u"cert"_s, u"PEM certificate (first) and chain for --https."_s, u"pem"_s},
         {u"key"_s, u"PEM private key for --https."_s, u"pem"_s},
         {u"user"_s, u"Basic: require this user. Negotiate/Kerberos: accept only this account."_s, u"name"_s},
-        {u"auth"_s, u"Offered schemes, comma-separated, in WWW-Authenticate order: basic, negotiate, kerberos, credssp (default basic)."_s,
+        {u"auth"_s, u"Offered schemes, comma-separated, in WWW-Authenticate order: basic, negotiate, kerberos, credssp, "
+                    "certificate (default basic); or 'none' alone: every request accepted without any Authorization, for tests "
+                    "where a reverse proxy in front (e.g. Apache with Digest) authenticates."_s,
          u"list"_s, u"basic"_s},
+        {u"client-ca"_s, u"--auth certificate: PEM CA certificate(s) client certificates must chain to."_s, u"pem"_s},
+        {u"certificate-user"_s, u"--auth certificate: the account certificates map to; \"alice\" matches a subject CN alice "
+                                "or a UPN SAN alice@..., \"alice@realm\" the full UPN."_s,
+         u"name"_s},
         {u"ntlm-user-file"_s, u"NTLM accounts for Negotiate through gss-ntlmssp (DOMAIN:user:password lines; sets NTLM_USER_FILE)."_s,
          u"file"_s},
         {u"credssp-cert"_s, u"PEM certificate of CredSSP's inner TLS (default: a generated self-signed RSA one)."_s, u"pem"_s},
@@ -129,11 +137,27 @@ int main(int argc, char **argv)
             config.authSchemes.append(AuthScheme::Kerberos);
         } else if (scheme == u"credssp") {
             config.authSchemes.append(AuthScheme::CredSsp);
+        } else if (scheme == u"certificate") {
+            config.authSchemes.append(AuthScheme::Certificate);
+        } else if (scheme == u"none") {
+            config.authSchemes.append(AuthScheme::None);
         } else {
             err << "psremote-test-server: unknown --auth scheme " << scheme << "\n";
             return 2;
         }
     }
+    if (config.authSchemes.contains(AuthScheme::None) && config.authSchemes.size() > 1) {
+        err << "psremote-test-server: --auth none cannot be combined with other schemes\n";
+        return 2;
+    }
+    if (parser.isSet(u"client-ca"_s)) {
+        config.clientCaCertificates = QSslCertificate::fromPath(parser.value(u"client-ca"_s), QSsl::Pem);
+        if (config.clientCaCertificates.isEmpty()) {
+            err << "psremote-test-server: no certificate in --client-ca\n";
+            return 2;
+        }
+    }
+    config.certificateUser = parser.value(u"certificate-user"_s);
     config.ntlmUserFile = parser.value(u"ntlm-user-file"_s);
     config.keytab = parser.value(u"keytab"_s);
     config.credSspMinimumVersion = parser.value(u"credssp-min-version"_s).toInt();
