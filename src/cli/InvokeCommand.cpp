@@ -10,6 +10,7 @@
 #include "wsman/CertificateAuthenticator.h"
 #include "wsman/CertificateStore.h"
 #include "wsman/CredSspAuthenticator.h"
+#include "wsman/DigestAuthenticator.h"
 #include "wsman/NegotiateAuthenticator.h"
 #include "wsman/NtlmAuthenticator.h"
 #include "wsman/RunspacePoolClient.h"
@@ -149,6 +150,11 @@ Failure describeClientError(const Wsman::ClientError &error)
     case ClientErrorKind::Transport:
     case ClientErrorKind::RedirectNotAllowed:
     case ClientErrorKind::TooManyRedirects:
+        // A redirect the user allowed but that was still refused (a hop needing consent, a
+        // downgrade to plain HTTP, a 302 after Create): the client's own sentence says why.
+        if (error.kind == ClientErrorKind::RedirectNotAllowed
+            && (error.detail.contains(u" was refused: "_s) || error.detail.contains(u"only Create may be redirected"_s)))
+            return {ExitCode::Protocol, error.detail};
         if (error.transport) {
             Failure f = describeTransportError(*error.transport);
             if (error.kind == ClientErrorKind::TooManyRedirects)
@@ -1065,6 +1071,8 @@ Wsman::AuthenticatorFactory authenticatorFactoryFor(const Wsman::ConnectionInfo 
     switch (connection.authentication) {
     case AuthenticationMechanism::Basic:
         return Wsman::basicAuthenticatorFactory(userName, std::move(password));
+    case AuthenticationMechanism::Digest:
+        return Wsman::digestAuthenticatorFactory(userName, std::move(password), target.url);
     case AuthenticationMechanism::Ntlm: {
         Wsman::NtlmSettings settings;
         settings.userName = userName;
@@ -1259,7 +1267,30 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
         options.clientCertificate = std::move(clientCertificate);
         options.authenticatorFactory = Wsman::certificateAuthenticatorFactory();
     } else {
-        options.authenticatorFactory = authenticatorFactoryFor(connection, target, sessionOption, std::move(password));
+        // Each redirect hop gets an authenticator of its own (its SPN, its Digest URI), and a hop
+        // is refused where connecting there directly would have needed consent the user has not
+        // given.
+        auto sharedPassword = std::make_shared<Wsman::Secret>(std::move(password));
+        options.authenticatorFactory = authenticatorFactoryFor(connection, target, sessionOption,
+                                                               Wsman::Secret::fromUtf8(sharedPassword->utf8()));
+        options.redirectAuthenticator = [connection, sessionOption, trusted,
+                                         sharedPassword](const QUrl &newUrl) -> Wsman::RedirectAuthentication {
+            Wsman::ConnectionInfo hop = connection;
+            hop.computerName.reset();
+            hop.port.reset();
+            hop.useSsl.reset();
+            hop.applicationName.reset();
+            hop.connectionUri = newUrl.toString();
+            const auto resolved = hop.resolve();
+            if (!resolved)
+                return {{}, u"the new location is not usable: "_s + resolved.error().detail};
+            const Wsman::ConnectionTarget &next = resolved.value();
+            if (connection.authentication == Wsman::AuthenticationMechanism::CredSsp)
+                return {{}, u"CredSSP would delegate your password to %1, a host you did not name"_s.arg(next.host)};
+            if (Wsman::needsTrustedHostConsent(connection.authentication, next, trusted))
+                return {{}, u"%1 is not in TrustedHosts (connect to it directly, or pass --trusted-host %1)"_s.arg(next.host)};
+            return {authenticatorFactoryFor(hop, next, sessionOption, Wsman::Secret::fromUtf8(sharedPassword->utf8())), {}};
+        };
     }
     const Psrp::Size size = outputSize();
     options.hostInfo = Psrp::HostInfo::console(size.width, size.height);

@@ -667,12 +667,13 @@ TEST(CertificateCommand, ImportListUseAndRemove)
     EXPECT_TRUE(list.out.contains(thumbprint + u"  my laptop"_s)) << list.out.toStdString();
     EXPECT_TRUE(list.out.contains(u"(key encrypted)"_s));
 
-    // The key opens, but the transport cannot present it yet: a clear exit 2.
-    const QStringList invoke{u"invoke"_s, u"127.0.0.1"_s, u"--port"_s, u"5986"_s, u"--use-ssl"_s,
+    // The key opens and the client connects with it (nothing listens here: exit 3); without the
+    // passphrase the key stays locked (ClientCertificateCliTest covers the full exchange).
+    const QStringList invoke{u"invoke"_s, u"127.0.0.1"_s, u"--port"_s, u"1"_s, u"--use-ssl"_s,
                              u"--certificate-thumbprint"_s, thumbprint, u"--command"_s, u"x"_s};
     const CliResult use = runCli(invoke, home, {}, {u"PSREMOTE_CERTIFICATE_PASSPHRASE=cli-pass"_s});
-    EXPECT_EQ(use.exitCode, int(ExitCode::Usage)) << use.err.toStdString();
-    EXPECT_TRUE(use.err.contains(u"not yet implemented by the transport"_s)) << use.err.toStdString();
+    EXPECT_EQ(use.exitCode, int(ExitCode::CannotConnect)) << use.err.toStdString();
+    EXPECT_FALSE(use.err.contains(u"passphrase"_s)) << use.err.toStdString();
     const CliResult locked = runCli(invoke, home);
     EXPECT_EQ(locked.exitCode, int(ExitCode::Usage)) << locked.err.toStdString();
     EXPECT_TRUE(locked.err.contains(u"PSREMOTE_CERTIFICATE_PASSPHRASE"_s)) << locked.err.toStdString();
