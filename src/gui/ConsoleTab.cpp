@@ -1,0 +1,2 @@
+#include "gui/ConsoleTab.h"
+// Placeholder: the console engineer replaces this file.
