@@ -3,6 +3,8 @@
 #include "wsman/CertificateStore.h"
 #include "wsman/TrustedHosts.h"
 
+#include <QUrl>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace Cli {
@@ -25,7 +27,7 @@ constexpr OptionSpec Options[] = {
     {"--password-stdin"_L1, Kind::Flag},         {"--session-option"_L1, Kind::Value},
     {"--trace"_L1, Kind::Value},                 {"--trusted-host"_L1, Kind::Value},
     {"--save-trusted-host"_L1, Kind::Flag},      {"--allow-delegation"_L1, Kind::Flag},
-    {"--pin-certificate"_L1, Kind::Value},
+    {"--pin-certificate"_L1, Kind::Value},       {"--proxy"_L1, Kind::Value},
 };
 
 UsageError usageError(const QString &option, const QString &message)
@@ -182,6 +184,17 @@ ConnectionOptions::Consumed ConnectionOptions::consume(const QStringList &argume
         saveTrustedHosts = true;
     } else if (name == u"--allow-delegation") {
         allowDelegation = true;
+    } else if (name == u"--proxy") {
+        // PSRemote extension: an explicit proxy (Linux has no IE/WinHTTP proxy configuration).
+        const QUrl url(value, QUrl::StrictMode);
+        if (!url.isValid() || url.scheme().compare(u"http", Qt::CaseInsensitive) != 0 || url.host().isEmpty())
+            return fail(u"--proxy: '%1' is not an http://HOST[:PORT] URL"_s.arg(url.toDisplayString(QUrl::RemoveUserInfo)));
+        if (!url.userInfo().isEmpty())
+            return fail(u"--proxy: the URL must not carry a user or password; use --session-option "
+                        "ProxyCredential=USER (the password comes from PSREMOTE_PROXY_PASSWORD or the terminal)"_s);
+        if (!url.path().isEmpty() && url.path() != u"/")
+            return fail(u"--proxy: '%1' has a path; give http://HOST[:PORT]"_s.arg(value));
+        sessionOption.proxy = url.adjusted(QUrl::StripTrailingSlash);
     } else if (name == u"--pin-certificate") {
         pinCertificate = Wsman::CertificateStore::parseSha256(value);
         if (!pinCertificate)
@@ -238,6 +251,15 @@ std::optional<UsageError> ConnectionOptions::validate() const
     if (pinCertificate && !target->useSsl)
         return usageError(u"--pin-certificate"_s,
                           u"--pin-certificate: only HTTPS connections present a certificate; add --use-ssl"_s);
+    if (!sessionOption.proxyCredentialUserName.isEmpty() && !sessionOption.proxy.isValid()
+        && (sessionOption.proxyAccessType == Wsman::ProxyAccessType::None
+            || sessionOption.proxyAccessType == Wsman::ProxyAccessType::NoProxyServer))
+        // PowerShell refuses ProxyCredential with ProxyAccessType None as well.
+        return usageError(u"--session-option"_s,
+                          u"ProxyCredential needs a proxy: --proxy URL or ProxyAccessType=IEConfig/WinHttpConfig/"
+                          "AutoDetect"_s);
+    if (sessionOption.proxy.isValid() && sessionOption.proxyAccessType == Wsman::ProxyAccessType::NoProxyServer)
+        return usageError(u"--proxy"_s, u"--proxy contradicts ProxyAccessType=NoProxyServer"_s);
     if (saveTrustedHosts && trustedHosts.isEmpty())
         return usageError(u"--save-trusted-host"_s, u"--save-trusted-host needs --trusted-host PATTERN"_s);
     if (needsPassword(connection) && !connection.userName)
@@ -280,6 +302,23 @@ QString ConnectionOptions::helpText()
            "                              NoEncryption=true (allows Basic over plain HTTP,\n"
            "                              switches message encryption off: a warning),\n"
            "                              IncludePortInSPN=true (SPN HTTP/host:port).\n"
+           "  --proxy http://HOST[:PORT]  Connect through this HTTP proxy (plain HTTP is\n"
+           "                              forwarded, HTTPS tunnelled with CONNECT; port\n"
+           "                              default 8080). A PSRemote extension: Linux has no\n"
+           "                              IE/WinHTTP proxy settings.\n"
+           "  Proxy session options:      ProxyAccessType=None (default: no proxy setting\n"
+           "                              is passed, so a direct connection unless --proxy),\n"
+           "                              NoProxyServer (never a proxy, ignores http_proxy),\n"
+           "                              IEConfig/WinHttpConfig/AutoDetect (the system's\n"
+           "                              proxy: http_proxy/https_proxy/no_proxy through\n"
+           "                              libproxy; all_proxy is not read).\n"
+           "                              ProxyAuthentication=Negotiate (default; Kerberos\n"
+           "                              for HTTP/<proxy host>: the ticket cache, or fresh\n"
+           "                              credentials with ProxyCredential and its password),\n"
+           "                              Basic or Digest (the password is sent only when the\n"
+           "                              proxy offers that scheme). ProxyCredential=USER;\n"
+           "                              its password from PSREMOTE_PROXY_PASSWORD, else a\n"
+           "                              prompt on the terminal; never from an argument.\n"
            "  --trace FILE                Write a JSON Lines trace of the SOAP bodies (mode\n"
            "                              0600; secure strings masked) for `trace decode`.\n"
            "\n"

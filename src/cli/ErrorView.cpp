@@ -342,6 +342,19 @@ Failure describeTransportError(const Wsman::TransportError &error)
                                         + u"; raise --session-option MaximumReceivedObjectSize if it is expected"_s};
     case TransportErrorKind::MessageProtection:
         return {ExitCode::Protocol, u"message encryption failed"_s + detail + u"; try again or use --use-ssl"_s};
+    case TransportErrorKind::ProxyUnreachable:
+        return {ExitCode::CannotConnect, u"cannot connect: the proxy %1 is unreachable"_s.arg(error.proxy) + detail
+                                             + u"; check --proxy, http_proxy/https_proxy, or use "
+                                               "--session-option ProxyAccessType=NoProxyServer"_s};
+    case TransportErrorKind::ProxyAuthenticationFailed: {
+        const QString offered = error.proxyOffered.isEmpty()
+                                    ? QString()
+                                    : u"; it offers "_s + error.proxyOffered.join(u", "_s) + u": set --session-option "
+                                                                                             "ProxyAuthentication to one of them"_s;
+        return {ExitCode::Authentication, u"proxy authentication failed (HTTP 407) at %1"_s.arg(error.proxy) + detail + offered
+                                              + u"; check --session-option ProxyCredential=USER and "
+                                                "PSREMOTE_PROXY_PASSWORD (Negotiate: kinit)"_s};
+    }
     }
     return {ExitCode::Protocol, u"WS-Management transport error"_s + detail};
 }

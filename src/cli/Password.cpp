@@ -155,6 +155,22 @@ PasswordResult obtainCertificatePassphrase(const QString &prompt, const QByteArr
     return result;
 }
 
+ProxyPasswordResult obtainProxyPassword(const Wsman::SessionOption &options, const QByteArray &terminalPath)
+{
+    if (options.proxyCredentialUserName.isEmpty())
+        return {};
+    if (qEnvironmentVariableIsSet("PSREMOTE_PROXY_PASSWORD"))
+        return {std::make_shared<const Wsman::Secret>(Wsman::Secret::fromUtf8(qgetenv("PSREMOTE_PROXY_PASSWORD"))), std::nullopt};
+    PasswordResult result = promptOnTerminal(terminalPath, u"Proxy password for %1: "_s.arg(options.proxyCredentialUserName));
+    if (auto *e = std::get_if<PasswordError>(&result)) {
+        if (e->code == PasswordErrorCode::NoTerminal)
+            e->message = u"ProxyCredential is set and there is no terminal to ask for the proxy password; set "
+                         "PSREMOTE_PROXY_PASSWORD"_s;
+        return {nullptr, *e};
+    }
+    return {std::make_shared<const Wsman::Secret>(std::get<Wsman::Secret>(std::move(result))), std::nullopt};
+}
+
 PasswordResult obtainPassword(const PasswordSources &sources)
 {
     if (sources.fromStdin) {

@@ -1,10 +1,12 @@
 #pragma once
 
 #include "wsman/Authenticator.h"
+#include "wsman/SessionOption.h"
 
 #include <QByteArray>
 #include <QString>
 
+#include <memory>
 #include <optional>
 #include <variant>
 
@@ -47,6 +49,16 @@ PasswordResult obtainPassword(const PasswordSources &sources);
 // echo on the terminal (in the GUI its keychain plays this part).
 PasswordResult obtainCertificatePassphrase(const QString &prompt,
                                            const QByteArray &terminalPath = QByteArrayLiteral("/dev/tty"));
+
+// The proxy password for --session-option ProxyCredential=USER: PSREMOTE_PROXY_PASSWORD, else
+// a prompt without echo on the terminal; never an argument or stdin (stdin may carry the
+// endpoint's password). Negotiate without ProxyCredential needs none: nullptr then.
+struct ProxyPasswordResult {
+    std::shared_ptr<const Wsman::Secret> password; // null when no proxy credential is configured
+    std::optional<PasswordError> error;
+};
+ProxyPasswordResult obtainProxyPassword(const Wsman::SessionOption &options,
+                                        const QByteArray &terminalPath = QByteArrayLiteral("/dev/tty"));
 
 // Reads one line (without "\r\n"/"\n") from the terminal at `terminalPath` with echo off.
 PasswordResult promptOnTerminal(const QByteArray &terminalPath, const QString &prompt);

@@ -1,5 +1,9 @@
 #include "wsman/Channel.h"
 
+#include "auth/Digest.h"
+#include "auth/Kerberos.h"
+
+#include <QAuthenticator>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkProxyFactory>
@@ -8,11 +12,13 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QStringEncoder>
+#include <QTcpSocket>
 #include <QThreadPool>
 #include <QTimer>
 
 #include <limits>
 #include <mutex>
+#include <utility>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -92,13 +98,152 @@ QString networkErrorText(const QNetworkReply *reply)
     return u"%1 (QNetworkReply error %2)"_s.arg(reply->errorString()).arg(int(reply->error()));
 }
 
-// The system proxy for each request, for one manager only (Qt's switch for it is global).
-class SystemProxyFactory final : public QNetworkProxyFactory {
+QString addressOf(const QNetworkProxy &proxy)
+{
+    const QString host = proxy.hostName().contains(u':') ? u'[' + proxy.hostName() + u']' : proxy.hostName();
+    return host + u':' + QString::number(proxy.port());
+}
+
+// The proxy for each request of one manager (Qt's switch for the system proxy is global): the
+// --proxy one or the system's, carrying a one-use Negotiate header for a CONNECT. Called on the
+// manager's thread only.
+class ChannelProxyFactory final : public QNetworkProxyFactory {
 public:
-    QList<QNetworkProxy> queryProxy(const QNetworkProxyQuery &query) override { return systemProxyForQuery(query); }
+    ChannelProxyFactory(std::optional<QNetworkProxy> fixed, std::shared_ptr<QByteArray> connectAuthorization)
+        : m_fixed(std::move(fixed)), m_connectAuthorization(std::move(connectAuthorization))
+    {
+    }
+    QList<QNetworkProxy> queryProxy(const QNetworkProxyQuery &query) override
+    {
+        QList<QNetworkProxy> proxies = m_fixed ? QList<QNetworkProxy>{*m_fixed} : systemProxyForQuery(query);
+        if (!m_connectAuthorization->isEmpty()) {
+            for (QNetworkProxy &p : proxies)
+                if (p.type() == QNetworkProxy::HttpProxy)
+                    p.setRawHeader(QByteArrayLiteral("Proxy-Authorization"), *m_connectAuthorization);
+        }
+        return proxies;
+    }
+
+private:
+    std::optional<QNetworkProxy> m_fixed;
+    std::shared_ptr<QByteArray> m_connectAuthorization;
 };
 
+// Learns which schemes a proxy offers when Qt would not say (a CONNECT's 407 is not exposed):
+// one unauthenticated request like the real one (CONNECT host:port for https, HEAD with the
+// absolute URL for http), the Proxy-Authenticate values of the answer, then it closes. Bounded
+// by a timeout and a 64 KiB header limit; owned by the Channel, deleted after its callback.
+class ProxyProbe final : public QObject {
+public:
+    using Done = std::function<void(std::optional<QList<QByteArray>>)>;
+
+    ProxyProbe(const QNetworkProxy &proxy, const QUrl &target, qint64 timeoutMs, Done done, QObject *parent)
+        : QObject(parent), m_done(std::move(done))
+    {
+        const QString port = QString::number(target.port(target.scheme() == u"https"_s ? 443 : 80));
+        const QByteArray authority = (target.host(QUrl::FullyEncoded) + u':' + port).toUtf8();
+        if (target.scheme().compare(u"https", Qt::CaseInsensitive) == 0)
+            m_request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+        else
+            m_request = "HEAD " + target.toEncoded(QUrl::RemoveUserInfo) + " HTTP/1.1\r\nHost: " + authority
+                      + "\r\nConnection: close\r\n\r\n";
+        m_socket.setProxy(QNetworkProxy::NoProxy);
+        connect(&m_socket, &QTcpSocket::connected, this, [this] { m_socket.write(m_request); });
+        connect(&m_socket, &QTcpSocket::readyRead, this, &ProxyProbe::onReadyRead);
+        connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] { finish(std::nullopt); });
+        m_timer.setSingleShot(true);
+        connect(&m_timer, &QTimer::timeout, this, [this] { finish(std::nullopt); });
+        m_timer.start(int(qBound(qint64(1), timeoutMs, qint64(std::numeric_limits<int>::max()))));
+        m_socket.connectToHost(proxy.hostName(), proxy.port());
+    }
+
+private:
+    void onReadyRead()
+    {
+        constexpr qsizetype MaxHeader = 64 * 1024;
+        m_buffer += m_socket.read(MaxHeader - m_buffer.size() + 1);
+        const qsizetype end = m_buffer.indexOf("\r\n\r\n");
+        if (end < 0) {
+            if (m_buffer.size() > MaxHeader)
+                finish(std::nullopt);
+            return;
+        }
+        QList<QByteArray> offered;
+        const QList<QByteArray> lines = m_buffer.left(end).split('\n');
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QByteArray line = lines.at(i).trimmed();
+            const qsizetype colon = line.indexOf(':');
+            if (colon > 0 && QByteArrayView(line.left(colon)).trimmed().compare("Proxy-Authenticate", Qt::CaseInsensitive) == 0)
+                offered.append(line.mid(colon + 1).trimmed());
+        }
+        finish(offered);
+    }
+    void finish(std::optional<QList<QByteArray>> offered)
+    {
+        if (!m_done)
+            return;
+        Done done = std::move(m_done);
+        m_done = nullptr;
+        m_timer.stop();
+        m_socket.disconnect(this);
+        m_socket.abort();
+        done(std::move(offered));
+    }
+
+    QTcpSocket m_socket;
+    QTimer m_timer;
+    QByteArray m_request;
+    QByteArray m_buffer;
+    Done m_done;
+};
+
+QByteArray schemeOf(const QByteArray &challenge)
+{
+    const qsizetype space = challenge.indexOf(' ');
+    return (space < 0 ? challenge : challenge.left(space)).trimmed().toLower();
+}
+
+QByteArray schemeName(ProxyAuthentication method)
+{
+    switch (method) {
+    case ProxyAuthentication::Basic:
+        return QByteArrayLiteral("basic");
+    case ProxyAuthentication::Digest:
+        return QByteArrayLiteral("digest");
+    case ProxyAuthentication::Negotiate:
+        break;
+    }
+    return QByteArrayLiteral("negotiate");
+}
+
+QString displayName(ProxyAuthentication method)
+{
+    switch (method) {
+    case ProxyAuthentication::Basic:
+        return u"Basic"_s;
+    case ProxyAuthentication::Digest:
+        return u"Digest"_s;
+    case ProxyAuthentication::Negotiate:
+        break;
+    }
+    return u"Negotiate"_s;
+}
+
 } // namespace
+
+struct Channel::ProxyState {
+    std::optional<QNetworkProxy> lastProxy;       // the proxy last heard from (signal or settings)
+    std::optional<QList<QByteArray>> offered;     // its Proxy-Authenticate values, once learned
+    bool answered = false;                        // this request's challenge got our credentials
+    QByteArray negotiateHeader;                   // one-use, for the next plain-http request
+    std::shared_ptr<QByteArray> connectAuthorization = std::make_shared<QByteArray>(); // one-use, CONNECT
+    quint64 generation = 0;                       // of the Negotiate token computation
+    // Plain http through a forward proxy: Qt does not answer a 407 for a request with
+    // AuthenticationReuseAttribute Manual (which server authentication needs), so the channel
+    // writes Proxy-Authorization itself once it knows the proxy offers the configured scheme.
+    bool forwardArmed = false;
+    std::optional<Auth::DigestClient> digest;
+};
 
 // Shared between the Channel and its running legs: a leg posts its result only while the Channel
 // is alive (the destructor clears `channel` under the mutex; posted events die with the object).
@@ -118,8 +263,14 @@ ChannelSettings ChannelSettings::from(const ConnectionTarget &target, const Sess
     s.skipCACheck = options.skipCACheck;
     s.skipCNCheck = options.skipCNCheck;
     s.skipRevocationCheck = options.skipRevocationCheck;
+    // users-and-peers 0.2: None passes no proxy setting (the WinRM client's default, WinHTTP's
+    // machine setting, is on Linux nothing: direct); NoProxyServer forbids a proxy.
     s.useSystemProxy = options.proxyAccessType != ProxyAccessType::None
                     && options.proxyAccessType != ProxyAccessType::NoProxyServer;
+    if (options.proxy.isValid() && !options.proxy.isEmpty() && options.proxyAccessType != ProxyAccessType::NoProxyServer)
+        s.proxy = options.proxy;
+    s.proxyAuthentication = options.proxyAuthentication;
+    s.proxyUserName = options.proxyCredentialUserName;
     return s;
 }
 
@@ -130,12 +281,21 @@ Channel::Channel(ChannelSettings settings, std::unique_ptr<Authenticator> authen
     , m_legShared(std::make_shared<LegShared>())
     , m_manager(new QNetworkAccessManager(this))
     , m_ssl(QSslConfiguration::defaultConfiguration())
+    , m_proxy(std::make_shared<ProxyState>())
 {
     m_manager->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
-    if (m_settings.useSystemProxy)
-        m_manager->setProxyFactory(new SystemProxyFactory); // the manager takes ownership
-    else
+    if (m_settings.proxy || m_settings.useSystemProxy) {
+        std::optional<QNetworkProxy> fixed;
+        if (m_settings.proxy) {
+            fixed = QNetworkProxy(QNetworkProxy::HttpProxy, m_settings.proxy->host(), quint16(m_settings.proxy->port(8080)));
+            m_proxy->lastProxy = fixed;
+        }
+        // The manager takes ownership.
+        m_manager->setProxyFactory(new ChannelProxyFactory(std::move(fixed), m_proxy->connectAuthorization));
+        connect(m_manager, &QNetworkAccessManager::proxyAuthenticationRequired, this, &Channel::onProxyAuthenticationRequired);
+    } else {
         m_manager->setProxy(QNetworkProxy::NoProxy);
+    }
     if (!m_settings.extraCaCertificates.isEmpty())
         m_ssl.addCaCertificates(m_settings.extraCaCertificates);
     if (m_settings.clientCertificate) {
@@ -375,6 +535,24 @@ void Channel::issue(const QByteArray &body, const QByteArray &contentType, const
     request.setRawHeader(QByteArrayLiteral("Accept-Encoding"), QByteArrayLiteral("identity"));
     if (!authorization.isEmpty())
         request.setRawHeader(QByteArrayLiteral("Authorization"), authorization);
+    m_proxy->answered = false;
+    if (!m_proxy->negotiateHeader.isEmpty()) {
+        request.setRawHeader(QByteArrayLiteral("Proxy-Authorization"), std::exchange(m_proxy->negotiateHeader, {}));
+        m_proxy->answered = true;
+    } else if (m_proxy->forwardArmed) {
+        QByteArray header;
+        if (m_settings.proxyAuthentication == ProxyAuthentication::Basic) {
+            header = "Basic " + QByteArray(m_settings.proxyUserName.toUtf8() + ':' + m_settings.proxyPassword->utf8()).toBase64();
+        } else if (m_proxy->digest) {
+            // A forward proxy sees the absolute URL as the request-target.
+            if (auto value = m_proxy->digest->authorization("POST", m_settings.url.toEncoded(QUrl::RemoveUserInfo | QUrl::RemoveFragment)))
+                header = value.value();
+        }
+        if (!header.isEmpty()) {
+            request.setRawHeader(QByteArrayLiteral("Proxy-Authorization"), header);
+            m_proxy->answered = true;
+        }
+    }
     const qint64 timeout = m_connectedOnce ? m_settings.operationTimeoutMs + m_settings.readTimeoutMarginMs
                                            : m_settings.openTimeoutMs;
     request.setTransferTimeout(int(qBound(qint64(1), timeout, qint64(std::numeric_limits<int>::max()))));
@@ -489,6 +667,13 @@ void Channel::onFinished()
 
     const QVariant statusAttribute = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
     const QNetworkReply::NetworkError error = reply->error();
+    m_proxy->connectAuthorization->clear(); // a Negotiate token serves one CONNECT only
+
+    if (!m_tooLarge && !m_cancelling && error == QNetworkReply::ProxyAuthenticationRequiredError) {
+        m_auth->reset();
+        handleProxyChallenge(headerValues(reply, "Proxy-Authenticate"));
+        return;
+    }
 
     if (m_tooLarge || m_cancelling || !statusAttribute.isValid()) {
         // No (complete) HTTP answer: the connection, and any context bound to it, is gone.
@@ -528,6 +713,12 @@ void Channel::onFinished()
         case QNetworkReply::OperationCanceledError: // setTransferTimeout aborts this way
             e.kind = TransportErrorKind::TimedOut;
             break;
+        case QNetworkReply::ProxyConnectionRefusedError:
+        case QNetworkReply::ProxyConnectionClosedError:
+        case QNetworkReply::ProxyNotFoundError:
+        case QNetworkReply::ProxyTimeoutError:
+            e = proxyError(TransportErrorKind::ProxyUnreachable, networkErrorText(reply));
+            break;
         case QNetworkReply::SslHandshakeFailedError:
             e.kind = TransportErrorKind::Tls;
             e.sslErrors = m_unignoredSslErrors;
@@ -538,11 +729,218 @@ void Channel::onFinished()
         default:
             break;
         }
+        if (e.kind == TransportErrorKind::ConnectionRefused || e.kind == TransportErrorKind::NameResolution) {
+            // Through a forward proxy Qt reports the proxy's socket errors as plain ones: the
+            // connection that failed was the one to the proxy.
+            if (const auto used = proxyFor(m_settings.url)) {
+                m_proxy->lastProxy = used;
+                e = proxyError(TransportErrorKind::ProxyUnreachable, e.detail);
+            }
+        }
         complete(std::move(e));
         return;
     }
     m_connectedOnce = true;
     handleHttpAnswer(reply, std::move(body));
+}
+
+std::optional<QNetworkProxy> Channel::proxyFor(const QUrl &url) const
+{
+    if (!m_settings.proxy && !m_settings.useSystemProxy)
+        return std::nullopt;
+    QNetworkProxyFactory *factory = m_manager->proxyFactory();
+    const QList<QNetworkProxy> proxies = factory ? factory->queryProxy(QNetworkProxyQuery(url)) : QList<QNetworkProxy>();
+    if (proxies.isEmpty() || proxies.first().type() == QNetworkProxy::NoProxy || proxies.first().type() == QNetworkProxy::DefaultProxy)
+        return std::nullopt;
+    return proxies.first();
+}
+
+TransportError Channel::proxyError(TransportErrorKind kind, const QString &detail) const
+{
+    TransportError e = makeError(kind, detail);
+    if (m_proxy->lastProxy)
+        e.proxy = addressOf(*m_proxy->lastProxy);
+    if (m_proxy->offered) {
+        for (const QByteArray &challenge : std::as_const(*m_proxy->offered)) {
+            const QByteArray scheme = schemeOf(challenge);
+            const QString name = QString::fromLatin1(scheme.left(1).toUpper() + scheme.mid(1));
+            if (!scheme.isEmpty() && !e.proxyOffered.contains(name))
+                e.proxyOffered.append(name);
+        }
+    }
+    if (!e.proxy.isEmpty())
+        e.detail = u"proxy %1: %2"_s.arg(e.proxy, detail);
+    return e;
+}
+
+// Qt asks for proxy credentials after a 407 (per connection, again after a failed attempt).
+// Only the configured scheme gets them, only once per request, and only when the proxy is known
+// to offer it: Qt picks the strongest scheme offered (Negotiate, Digest, NTLM, Basic), so the
+// password never goes out under a weaker one than chosen. Unanswered, the request ends in 407.
+void Channel::onProxyAuthenticationRequired(const QNetworkProxy &proxy, QAuthenticator *authenticator)
+{
+    m_proxy->lastProxy = proxy;
+    const ProxyAuthentication method = m_settings.proxyAuthentication;
+    const bool tunnel = m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) == 0;
+    if (!tunnel || method == ProxyAuthentication::Negotiate || m_proxy->answered || !m_proxy->offered)
+        return;
+    if (m_settings.proxyUserName.isEmpty() || !m_settings.proxyPassword)
+        return;
+    bool offered = false;
+    for (const QByteArray &challenge : std::as_const(*m_proxy->offered))
+        offered = offered || schemeOf(challenge) == schemeName(method);
+    if (!offered)
+        return;
+    m_proxy->answered = true;
+    authenticator->setUser(m_settings.proxyUserName);
+    authenticator->setPassword(QString::fromUtf8(m_settings.proxyPassword->utf8()));
+}
+
+// The request ended in 407. Learn what the proxy offers (the 407's headers, else a probe), then
+// resend once with the configured scheme; a second 407 is final.
+void Channel::handleProxyChallenge(QList<QByteArray> offered)
+{
+    if (m_proxy->answered && m_proxy->digest && !m_current->proxyRetried && !offered.isEmpty()) {
+        // RFC 7616 3.3: stale=true means the nonce expired, not the password: answer the new one once.
+        auto challenge = Auth::selectDigestChallenge(offered);
+        if (challenge && challenge.value().stale) {
+            m_proxy->digest->setChallenge(challenge.value());
+            m_current->proxyRetried = true;
+            sendCurrent();
+            return;
+        }
+    }
+    if (m_proxy->answered) {
+        complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed,
+                            u"the proxy refused the %1 credentials of user %2 (HTTP 407)"_s.arg(
+                                displayName(m_settings.proxyAuthentication), m_settings.proxyUserName)));
+        return;
+    }
+    if (m_current->proxyRetried) {
+        complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed,
+                            m_settings.proxyAuthentication == ProxyAuthentication::Negotiate
+                                ? u"the proxy refused the Negotiate (Kerberos) token (HTTP 407)"_s
+                                : u"the proxy still requires authentication (HTTP 407)"_s));
+        return;
+    }
+    if (!offered.isEmpty()) {
+        m_proxy->offered = std::move(offered);
+        proxyDecide();
+        return;
+    }
+    if (!m_proxy->lastProxy) {
+        complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed, u"the proxy requires authentication (HTTP 407)"_s));
+        return;
+    }
+    delete m_probe;
+    const RequestId id = m_current->id;
+    m_probe = new ProxyProbe(*m_proxy->lastProxy, m_settings.url, m_settings.openTimeoutMs,
+                             [this, id](std::optional<QList<QByteArray>> learned) {
+                                 m_probe->deleteLater();
+                                 m_probe = nullptr;
+                                 if (!m_current || m_current->id != id)
+                                     return; // cancelled meanwhile
+                                 if (!learned) {
+                                     complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed,
+                                                         u"the proxy requires authentication (HTTP 407) and did not say how"_s));
+                                     return;
+                                 }
+                                 m_proxy->offered = std::move(*learned);
+                                 proxyDecide();
+                             },
+                             this);
+}
+
+void Channel::proxyDecide()
+{
+    const ProxyAuthentication method = m_settings.proxyAuthentication;
+    bool offered = false;
+    for (const QByteArray &challenge : std::as_const(*m_proxy->offered))
+        offered = offered || schemeOf(challenge) == schemeName(method);
+    if (!offered) {
+        complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed,
+                            u"the proxy does not offer %1 authentication (ProxyAuthentication); nothing was sent"_s.arg(
+                                displayName(method))));
+        return;
+    }
+    if (method != ProxyAuthentication::Negotiate) {
+        if (m_settings.proxyUserName.isEmpty() || !m_settings.proxyPassword) {
+            complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed,
+                                u"the proxy requires %1 authentication and no proxy credential was given"_s.arg(displayName(method))));
+            return;
+        }
+        if (m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) != 0) {
+            if (method == ProxyAuthentication::Digest) {
+                auto challenge = Auth::selectDigestChallenge(*m_proxy->offered);
+                if (!challenge) {
+                    complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed,
+                                        u"the proxy's Digest challenge is unusable: "_s + challenge.error().detail));
+                    return;
+                }
+                m_proxy->digest.emplace(m_settings.proxyUserName, m_settings.proxyPassword->utf8());
+                m_proxy->digest->setChallenge(challenge.value());
+            }
+            m_proxy->forwardArmed = true;
+        }
+        m_current->proxyRetried = true;
+        sendCurrent();
+        return;
+    }
+    // Negotiate: a Kerberos AP-REQ for HTTP/<proxy host>, made off this thread (KDC round trips).
+    const quint64 generation = ++m_proxy->generation;
+    Auth::KerberosClientOptions options;
+    options.host = m_proxy->lastProxy ? m_proxy->lastProxy->hostName() : QString();
+    options.user = m_settings.proxyUserName;
+    const RequestId id = m_current->id;
+    m_legRunning = true;
+    QThreadPool::globalInstance()->start(
+        [shared = m_legShared, options, password = m_settings.proxyPassword, generation, id] {
+            auto client = Auth::KerberosClient::create(options, password ? password->utf8() : QByteArrayView());
+            std::optional<QByteArray> token;
+            QString problem;
+            if (!client) {
+                problem = client.error().detail;
+            } else if (auto first = client.value().step({}); !first) {
+                problem = first.error().detail;
+            } else {
+                token = first.value();
+            }
+            const std::lock_guard lock(shared->mutex);
+            if (!shared->channel)
+                return;
+            QPointer<Channel> channel = shared->channel;
+            QMetaObject::invokeMethod(
+                shared->channel,
+                [channel, token = std::move(token), problem, generation, id] {
+                    if (channel)
+                        channel->negotiateTokenDone(generation, id, token, problem);
+                },
+                Qt::QueuedConnection);
+        });
+}
+
+void Channel::negotiateTokenDone(quint64 generation, RequestId id, const std::optional<QByteArray> &token, const QString &problem)
+{
+    if (m_proxy->generation != generation)
+        return;
+    m_legRunning = false;
+    if (!m_current || m_current->id != id) {
+        scheduleNext();
+        return;
+    }
+    if (!token) {
+        complete(proxyError(TransportErrorKind::ProxyAuthenticationFailed,
+                            u"Negotiate: no Kerberos token for HTTP/%1: %2"_s.arg(
+                                m_proxy->lastProxy ? m_proxy->lastProxy->hostName() : QString(), problem)));
+        return;
+    }
+    const QByteArray header = "Negotiate " + token->toBase64();
+    if (m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) == 0)
+        *m_proxy->connectAuthorization = header;
+    else
+        m_proxy->negotiateHeader = header;
+    m_current->proxyRetried = true;
+    sendCurrent();
 }
 
 void Channel::handleHttpAnswer(QNetworkReply *reply, QByteArray body)

@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 #include <QStringView>
+#include <QUrl>
 
 #include <optional>
 #include <utility>
@@ -61,6 +62,9 @@ struct SessionOption {
     ProxyAccessType proxyAccessType = ProxyAccessType::None;
     ProxyAuthentication proxyAuthentication = ProxyAuthentication::Negotiate;
     QString proxyCredentialUserName; // the proxy password never comes from an option string
+    // PSRemote extension, not a PSSessionOption property (--proxy URL): an explicit http:// proxy,
+    // used whatever proxyAccessType says except NoProxyServer. Never carries user info.
+    QUrl proxy;
     bool skipCACheck = false;
     bool skipCNCheck = false;
     bool skipRevocationCheck = false;

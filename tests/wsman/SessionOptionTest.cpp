@@ -1,5 +1,7 @@
 #include "wsman/SessionOption.h"
 
+#include "wsman/Channel.h"
+
 #include <gtest/gtest.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -116,4 +118,29 @@ TEST(SessionOption, BadValuesAreRefusedAndLeaveTheOptionUnchanged)
     }
     EXPECT_TRUE(o == before);
     EXPECT_TRUE(o.setFromAssignment(u"NoValueHere").has_value());
+}
+
+TEST(SessionOptionProxy, ChannelSettingsFollowProxyAccessType)
+{
+    Wsman::ConnectionTarget target;
+    target.url = QUrl(QStringLiteral("http://host:5985/wsman"));
+    Wsman::SessionOption o;
+    EXPECT_FALSE(Wsman::ChannelSettings::from(target, o).useSystemProxy); // None: nothing passed, direct
+    EXPECT_FALSE(Wsman::ChannelSettings::from(target, o).proxy);
+    for (auto type : {Wsman::ProxyAccessType::IEConfig, Wsman::ProxyAccessType::WinHttpConfig, Wsman::ProxyAccessType::AutoDetect}) {
+        o.proxyAccessType = type;
+        EXPECT_TRUE(Wsman::ChannelSettings::from(target, o).useSystemProxy);
+    }
+    o.proxyAccessType = Wsman::ProxyAccessType::None;
+    o.proxy = QUrl(QStringLiteral("http://proxy.example:3128"));
+    o.proxyAuthentication = Wsman::ProxyAuthentication::Digest;
+    o.proxyCredentialUserName = QStringLiteral("pu");
+    const auto explicitProxy = Wsman::ChannelSettings::from(target, o);
+    ASSERT_TRUE(explicitProxy.proxy);
+    EXPECT_EQ(explicitProxy.proxy->port(), 3128);
+    EXPECT_EQ(explicitProxy.proxyAuthentication, Wsman::ProxyAuthentication::Digest);
+    EXPECT_EQ(explicitProxy.proxyUserName, QStringLiteral("pu"));
+    o.proxyAccessType = Wsman::ProxyAccessType::NoProxyServer;
+    EXPECT_FALSE(Wsman::ChannelSettings::from(target, o).proxy);
+    EXPECT_FALSE(Wsman::ChannelSettings::from(target, o).useSystemProxy);
 }
