@@ -233,10 +233,6 @@ std::optional<UsageError> ConnectionOptions::validate() const
     }
     using Wsman::AuthenticationMechanism;
     const AuthenticationMechanism mechanism = connection.authentication;
-    if (mechanism == AuthenticationMechanism::Digest)
-        return usageError(u"--authentication"_s,
-                          u"--authentication digest: WinRM servers do not offer Digest, and this client does not "
-                          "implement it; use negotiate, kerberos or ntlm (or basic over --use-ssl)"_s);
     if (!connection.certificateThumbprint.isEmpty()) {
         if (!target->useSsl)
             return usageError(u"--certificate-thumbprint"_s,
@@ -283,10 +279,11 @@ QString ConnectionOptions::helpText()
            "                              NTLM), kerberos (--credential optional: else the\n"
            "                              ticket cache), negotiate-implicit (ticket cache),\n"
            "                              ntlm, basic, credssp (delegates your password:\n"
-           "                              asks first, or --allow-delegation). Digest is not\n"
-           "                              implemented. Over HTTP, NTLM/Negotiate/Kerberos/\n"
-           "                              CredSSP encrypt every message; Basic needs --use-ssl\n"
-           "                              (or NoEncryption=true).\n"
+           "                              asks first, or --allow-delegation), digest (WinRM\n"
+           "                              never offers it; a reverse proxy in front may).\n"
+           "                              Over HTTP, NTLM/Negotiate/Kerberos/CredSSP encrypt\n"
+           "                              every message; Basic and Digest need --use-ssl (or\n"
+           "                              NoEncryption=true).\n"
            "  --certificate-thumbprint T  Client certificate from `psremote-cli certificate`\n"
            "                              (HTTPS only; its passphrase from the terminal or\n"
            "                              PSREMOTE_CERTIFICATE_PASSPHRASE).\n"

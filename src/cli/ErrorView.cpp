@@ -323,6 +323,13 @@ Failure describeTransportError(const Wsman::TransportError &error)
         return {ExitCode::Authentication, u"authentication failed: the server refused the credentials"_s + detail
                                               + u"; check --credential, the password and --authentication"_s};
     case TransportErrorKind::InsecureRefused:
+        if (error.detail.contains(u"only inside TLS"_s))
+            return {ExitCode::Authentication,
+                    u"client certificate authentication works over HTTPS only; use --use-ssl or an https:// --connection-uri"_s};
+        if (error.detail.startsWith(u"Digest"_s))
+            return {ExitCode::Authentication,
+                    u"Digest authentication over HTTP leaves every message readable and changeable on the way; "
+                    "use --use-ssl, or --session-option NoEncryption=true to allow it"_s};
         return {ExitCode::Authentication,
                 u"Basic authentication over HTTP sends the password in clear text; use --use-ssl, "
                 "or --session-option NoEncryption=true to allow it"_s};

@@ -84,6 +84,9 @@ public:
     virtual QByteArray scheme() const = 0;
     // Whether credentials and data stay protected on plain HTTP (Basic: no).
     virtual bool isSafeOverPlainHttp() const = 0;
+    // Whether the scheme exists only inside TLS (client certificates, dossier 3.7): refused on
+    // plain HTTP even with NoEncryption=true.
+    virtual bool requiresHttps() const { return false; }
     // Whether bodies are wrapped (MS-WSMV 2.2.9.1) once established; Basic: never.
     virtual bool encryptsMessages() const = 0;
 

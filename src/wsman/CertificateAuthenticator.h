@@ -19,6 +19,7 @@ class CertificateAuthenticator final : public Authenticator {
 public:
     QByteArray scheme() const override;
     bool isSafeOverPlainHttp() const override { return false; }
+    bool requiresHttps() const override { return true; }
     bool encryptsMessages() const override { return false; }
 
     void reset() override;

@@ -406,8 +406,13 @@ void Channel::startNext()
     m_queue.pop_front();
 
     // PowerShell on Unix refuses Basic over HTTP; so do we, before any byte is sent.
-    if (m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) != 0 && !m_auth->isSafeOverPlainHttp()
-        && !m_settings.noEncryption) {
+    const bool plainHttp = m_settings.url.scheme().compare(u"https", Qt::CaseInsensitive) != 0;
+    if (plainHttp && m_auth->requiresHttps()) {
+        complete(makeError(TransportErrorKind::InsecureRefused,
+                           u"client certificate authentication exists only inside TLS; use HTTPS (NoEncryption=true does not change that)"_s));
+        return;
+    }
+    if (plainHttp && !m_auth->isSafeOverPlainHttp() && !m_settings.noEncryption) {
         complete(makeError(TransportErrorKind::InsecureRefused,
                            u"%1 authentication over plain HTTP sends credentials unprotected; refused without NoEncryption=true"_s
                                .arg(QString::fromLatin1(m_auth->scheme()))));

@@ -211,10 +211,12 @@ TEST(AuthOptions, MechanismsAndWhoNeedsACredential)
                   .connection.connection.authentication,
               M::CredSsp);
     EXPECT_EQ(parseError(base + QStringList{u"--authentication"_s, u"credssp"_s}).option, u"--credential"_s);
-    const Cli::UsageError digest =
-        parseError(base + QStringList{u"--authentication"_s, u"digest"_s, u"--credential"_s, u"u"_s});
-    EXPECT_EQ(digest.option, u"--authentication"_s);
-    EXPECT_TRUE(digest.message.contains(u"do not offer Digest"_s)) << digest.message.toStdString();
+    // Digest: WinRM never offers it, but a reverse proxy in front of an endpoint may
+    // (DigestEndpoint.* runs it through Apache); it needs a credential like Basic.
+    EXPECT_EQ(parseOk(base + QStringList{u"--authentication"_s, u"digest"_s, u"--credential"_s, u"u"_s})
+                  .connection.connection.authentication,
+              M::Digest);
+    EXPECT_EQ(parseError(base + QStringList{u"--authentication"_s, u"digest"_s}).option, u"--credential"_s);
 }
 
 TEST(AuthOptions, ConsentAndPinOptions)

@@ -260,7 +260,7 @@ TEST_F(ClientCertificateAuth, PlainHttpIsRefusedBeforeAnythingIsSent)
 // Certificate authentication is HTTPS only, NoEncryption or not. Disabled until Channel refuses
 // it (a Channel change reported to the lead: today NoEncryption=true lets the header go out over
 // HTTP, where the server can only answer 401).
-TEST_F(ClientCertificateAuth, DISABLED_PlainHttpIsRefusedEvenWithNoEncryption)
+TEST_F(ClientCertificateAuth, PlainHttpIsRefusedEvenWithNoEncryption)
 {
     ServerConfig config;
     config.authSchemes = {AuthScheme::None};
