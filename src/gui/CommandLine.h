@@ -1,0 +1,26 @@
+#pragma once
+
+#include "cli/ConnectionOptions.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace Gui {
+
+// `psremote [connection options of psremote-cli] HOST`, `psremote --saved-host NAME|Folder/Name`,
+// `--version`, `--help`. Qt's own options (-platform, -style, ...) are skipped. A value type.
+struct CommandLine {
+    enum class Action { Open, Version, Help, Error };
+    Action action = Action::Open;
+    std::optional<Cli::ConnectionOptions> connection; // HOST or --connection-uri given
+    QString savedHost;
+    QString error; // Action::Error: one line naming the option
+
+    // `arguments` without the program name.
+    static CommandLine parse(const QStringList &arguments);
+    static QString helpText();
+};
+
+} // namespace Gui
