@@ -3,10 +3,26 @@
 #include "session/InteractiveSession.h"
 #include "wsman/RunspacePoolClient.h"
 
+#include <QPointer>
 #include <QString>
 #include <QWidget>
 
+#include <memory>
+
+class QLabel;
+class QLineEdit;
+class QPushButton;
+
+namespace Session {
+class CommandHistory;
+}
+
 namespace Gui {
+
+class InputLine;
+class OutputView;
+class ProgressPanel;
+class TabHostUi;
 
 // One remote console in a tab: the output view, the input line after the remote prompt, the
 // tab's HostUi (prompts, credentials, choices, progress) and the InteractiveSession it owns.
@@ -15,6 +31,11 @@ namespace Gui {
 class ConsoleTab : public QWidget {
     Q_OBJECT
 public:
+    // What the tab shows as its state marker: the session state plus the connection's own
+    // robust-connection states.
+    enum class Condition { Idle, Connecting, Ready, Busy, Reconnecting, Broken, Disconnected, Closed };
+    Q_ENUM(Condition)
+
     explicit ConsoleTab(QWidget *parent = nullptr);
     ~ConsoleTab() override;
 
@@ -35,11 +56,66 @@ public:
     void zoomOut();
     void resetZoom();
 
+    // ---- additions (console engineer) ----
+    Condition condition() const { return m_condition; }
+    static QString conditionText(Condition condition); // "connecting", "ready", ... (translated)
+    // Starts again with the options of the last start(); the text already shown stays.
+    void reconnect();
+    bool canReconnect() const;
+    // Scrollback bound of the output view (lines kept); default OutputView::DefaultMaximumLines.
+    void setScrollbackLines(qsizetype lines);
+    // Where the per-host command history lives (default CommandHistory::defaultDirectory());
+    // set before start().
+    void setHistoryDirectory(const QString &directory);
+    // Runs a line as if typed and entered (scripts, tests); false when refused.
+    bool runLine(const QString &line);
+
+    OutputView *outputView() const { return m_view; }
+    InputLine *inputLine() const { return m_input; }
+    ProgressPanel *progressPanel() const { return m_progress; }
+    TabHostUi *hostUi() const { return m_ui.get(); }
+    Session::InteractiveSession *session() const { return m_session.get(); }
+    Session::CommandHistory *history() const { return m_history.get(); }
+    QPushButton *reconnectButton() const { return m_reconnect; }
+    QLineEdit *findField() const { return m_findField; }
+
 Q_SIGNALS:
     void titleChanged(const QString &title);
     void stateChanged(Session::SessionState state);
     void windowTitleRequested(const QString &title); // the remote host set $host.UI.RawUI.WindowTitle
     void finished(); // the session left (exit, Exit-PSSession) or could not open / broke for good
+    void conditionChanged(Gui::ConsoleTab::Condition condition);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    void enterSession();
+    void onCommand(const QString &line);
+    void onCtrlC();
+    void onSessionState(Session::SessionState state);
+    void updateCondition();
+    void findNext(bool backward);
+    void echoCommand(const QString &line);
+
+    OutputView *m_view = nullptr;
+    InputLine *m_input = nullptr;
+    ProgressPanel *m_progress = nullptr;
+    QLabel *m_status = nullptr;
+    QPushButton *m_reconnect = nullptr;
+    QWidget *m_findBar = nullptr;
+    QLineEdit *m_findField = nullptr;
+    std::unique_ptr<TabHostUi> m_ui;
+    std::unique_ptr<Session::InteractiveSession> m_session;
+    std::unique_ptr<Session::CommandHistory> m_history;
+    QString m_historyDirectory;
+    Wsman::ClientOptions m_options;
+    Session::EnterOptions m_enter;
+    QString m_title;
+    Condition m_condition = Condition::Idle;
+    bool m_interrupted = false; // the connection dropped and is being retried
+    bool m_disconnected = false;
+    bool m_finishedSent = false;
 };
 
 } // namespace Gui
