@@ -367,6 +367,27 @@ Result<void> ClientRunspacePool::closed()
     return changeState(RunspacePoolState::Closed);
 }
 
+Result<void> ClientRunspacePool::disconnected()
+{
+    if (m_state != RunspacePoolState::Opened)
+        return makeError(ErrorCode::InvalidState, u"disconnect needs an Opened pool, it is "_s % enumText(m_state));
+    return changeState(RunspacePoolState::Disconnected);
+}
+
+Result<void> ClientRunspacePool::reconnected()
+{
+    if (m_state != RunspacePoolState::Disconnected)
+        return makeError(ErrorCode::InvalidState, u"reconnect needs a Disconnected pool, it is "_s % enumText(m_state));
+    if (Result<void> r = changeState(RunspacePoolState::Connecting); !r)
+        return r;
+    return changeState(RunspacePoolState::Opened);
+}
+
+Result<void> ClientRunspacePool::broken()
+{
+    return changeState(RunspacePoolState::Broken);
+}
+
 Result<void> ClientRunspacePool::requireOpened(QStringView what) const
 {
     if (m_state != RunspacePoolState::Opened)

@@ -177,6 +177,14 @@ public:
     Result<void> close();
     // Closing (or any open state) -> Closed once the shell is gone.
     Result<void> closed();
+    // MS-PSRP 3.1.4.9 / 3.1.4.10: the WS-Man layer disconnected the shell (Opened -> Disconnected)
+    // and, after a Reconnect by the same client, resumed it (Disconnected -> Connecting -> Opened).
+    // Pipelines keep their state: the server buffers their output meanwhile.
+    Result<void> disconnected();
+    Result<void> reconnected();
+    // The transport lost the shell for good (e.g. the network never came back): Broken, and
+    // every pipeline with it.
+    Result<void> broken();
 
     // Queues CREATE_PIPELINE (merge members gated by the server's version); the pipeline is
     // Running. `pipelineId` null: a fresh one.

@@ -93,6 +93,8 @@ RunspacePoolClient::~RunspacePoolClient()
     delete m_shellChannel;
     delete m_mainChannel;
     delete m_deleteChannel;
+    delete m_probeChannel;
+    qDeleteAll(m_retired);
 }
 
 QUuid RunspacePoolClient::newId()
@@ -149,6 +151,28 @@ void RunspacePoolClient::open()
         return;
     }
     m_phase = Phase::Creating;
+    if (prepare())
+        startSession();
+}
+
+void RunspacePoolClient::connectExisting(const QUuid &shellId)
+{
+    if (m_phase != Phase::Idle || shellId.isNull()) {
+        ClientError e = clientError(ClientErrorKind::InvalidState,
+                                    shellId.isNull() ? u"connectExisting() needs a shell id"_s
+                                                     : u"connectExisting() on a client already used"_s);
+        QTimer::singleShot(0, this, [this, e] { fail(e); });
+        return;
+    }
+    m_phase = Phase::Creating;
+    if (prepare())
+        startConnect(shellId);
+}
+
+// Trace, connection, channel settings, request context and OpenTimeout; false (failed() queued)
+// when one of them is unusable.
+bool RunspacePoolClient::prepare()
+{
     if (!m_options.tracePath.isEmpty()) {
         m_trace = std::make_unique<TraceWriter>();
         QString why;
@@ -156,7 +180,7 @@ void RunspacePoolClient::open()
             m_trace.reset();
             ClientError e = clientError(ClientErrorKind::Trace, why);
             QTimer::singleShot(0, this, [this, e] { fail(e); });
-            return;
+            return false;
         }
     }
     const auto target = m_options.connection.resolve();
@@ -164,12 +188,12 @@ void RunspacePoolClient::open()
         ClientError e = clientError(ClientErrorKind::Configuration, target.error().detail);
         e.configError = target.error();
         QTimer::singleShot(0, this, [this, e] { fail(e); });
-        return;
+        return false;
     }
     if (!m_factory) {
         ClientError e = clientError(ClientErrorKind::Configuration, u"no authenticator"_s);
         QTimer::singleShot(0, this, [this, e] { fail(e); });
-        return;
+        return false;
     }
     m_url = target->url;
     m_channelSettings = ChannelSettings::from(target.value(), m_options.sessionOption);
@@ -190,7 +214,63 @@ void RunspacePoolClient::open()
                              u"the runspace pool did not open within %1 ms"_s.arg(m_options.sessionOption.openTimeoutMs)));
     });
     m_openTimer->start(int(std::clamp<qint64>(m_options.sessionOption.openTimeoutMs, 0, INT_MAX)));
-    startSession();
+    m_retryTimer = new QTimer(this);
+    m_retryTimer->setSingleShot(true);
+    connect(m_retryTimer, &QTimer::timeout, this, [this] { attemptReconnect(); });
+    return true;
+}
+
+// MS-PSRP 3.1.5.3.14 / dossier 1.8: a new client connects to a shell the server keeps: Connect
+// with connectXml = SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL; the connectResponseXml holds the
+// server's SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA, which open the pool; APPLICATION_PRIVATE_DATA
+// and RUNSPACEPOOL_STATE follow on the shell Receive.
+void RunspacePoolClient::startConnect(const QUuid &shellId)
+{
+    m_channelSettings.url = m_url;
+    m_context.to = m_url.toString(QUrl::FullyEncoded);
+    m_context.maxEnvelopeSize = 153600;
+    m_pool = std::make_unique<Psrp::ClientRunspacePool>(shellId, m_options.minRunspaces, m_options.maxRunspaces,
+                                                        m_options.hostInfo);
+    const auto &limit = m_options.sessionOption.maximumReceivedObjectSize;
+    m_pool->setMaxReceivedObjectSize(limit ? qsizetype(*limit) : std::numeric_limits<qsizetype>::max());
+    m_mainChannel = makeChannel();
+    m_shellChannel = makeChannel();
+    if (auto r = m_pool->connect(); !r) {
+        fail(protocolError(r.error()));
+        return;
+    }
+    processEvents();
+    auto first = m_pool->dataToSend(maxSendPayload(m_context));
+    if (!first || m_pool->hasDataToSend()) {
+        fail(clientError(ClientErrorKind::Protocol, u"the connectXml does not fit one envelope"_s));
+        return;
+    }
+    // The shell is someone's: a failed Connect must not Delete it (see shellMayExist).
+    m_createSent = false;
+    post(m_mainChannel, Action::Connect, {}, buildConnect(m_context, newId(), shellId, first->data),
+         [this](const TransportResponse &response) {
+             auto parsed = parseConnectResponse(response.body);
+             if (!parsed) {
+                 fail(protocolError(parsed.error()));
+                 return;
+             }
+             if (parsed->connectResponseXml.isEmpty()) {
+                 fail(clientError(ClientErrorKind::Protocol, u"ConnectResponse without connectResponseXml"_s));
+                 return;
+             }
+             m_phase = Phase::Open;
+             m_createSent = true;
+             m_shellCreated = true;
+             feed({}, parsed->connectResponseXml);
+             if (m_phase != Phase::Open)
+                 return;
+             if (m_pool->state() != Psrp::RunspacePoolState::Opened) {
+                 fail(clientError(ClientErrorKind::Protocol, u"the connectResponseXml did not open the pool"_s));
+                 return;
+             }
+             shellReceive();
+             pump();
+         });
 }
 
 Channel *RunspacePoolClient::makeChannel()
@@ -383,12 +463,21 @@ void RunspacePoolClient::post(Channel *channel, Action action, const QUuid &pipe
 {
     if (!channel)
         return;
+    // Robust connection: while the network is down, requests wait for it (Receives are not held:
+    // their loops restart after the restore).
+    if (m_interrupted) {
+        if (action != Action::Receive)
+            m_held.append(HeldRequest{action, pipelineId, std::move(body), std::move(onOk), std::move(onError)});
+        return;
+    }
     // Requests on different channels overlap: the trace gets each request together with its
     // response, so TraceDecoder sees legs in pairs.
     QByteArray traced = m_trace ? body : QByteArray();
+    // Kept (shared, not copied) to send again if the network drops before the answer.
+    QByteArray resend = action == Action::Receive ? QByteArray() : body;
     const quint64 generation = m_generation;
     QPointer<RunspacePoolClient> self(this);
-    channel->post(std::move(body), [self, generation, action, pipelineId, traced, onOk = std::move(onOk),
+    channel->post(std::move(body), [self, generation, action, pipelineId, traced, resend, onOk = std::move(onOk),
                                     onError = std::move(onError)](const TransportResult &result) {
         if (!self || generation != self->m_generation)
             return;
@@ -416,6 +505,16 @@ void RunspacePoolClient::post(Channel *channel, Action action, const QUuid &pipe
         ClientError e = self->errorFrom(error, action, pipelineId);
         if (onError && onError(e))
             return;
+        if (action == Action::Receive && self->m_pool->state() == Psrp::RunspacePoolState::Disconnected)
+            return; // a Receive cut by the Disconnect
+        if (self->canRideOut(e, action)) {
+            if (action != Action::Receive)
+                self->m_held.append(HeldRequest{action, pipelineId, resend, onOk, onError});
+            self->interrupt(e);
+            return;
+        }
+        if (self->m_interrupted && action == Action::Receive)
+            return; // an outstanding Receive that failed once the network was known to be down
         if (e.kind == ClientErrorKind::ShellNotFound) {
             self->fail(e);
             return;
@@ -439,7 +538,8 @@ void RunspacePoolClient::post(Channel *channel, Action action, const QUuid &pipe
 // own channel; 0x80338029 means "receive again".
 void RunspacePoolClient::shellReceive()
 {
-    if (m_phase != Phase::Open || m_shellReceiving || !m_shellChannel)
+    if (m_phase != Phase::Open || m_shellReceiving || !m_shellChannel || m_interrupted || m_disconnecting
+        || m_pool->state() == Psrp::RunspacePoolState::Disconnected)
         return;
     m_shellReceiving = true;
     post(m_shellChannel, Action::Receive, {}, buildReceive(m_context, newId(), m_pool->id()),
@@ -474,7 +574,8 @@ void RunspacePoolClient::shellReceive()
 void RunspacePoolClient::pipelineReceive(const QUuid &pipelineId)
 {
     auto p = m_pipelines.value(pipelineId);
-    if (!p || p->receiving || p->terminateSent || m_phase != Phase::Open || (p->finalState && p->commandDone))
+    if (!p || p->receiving || p->terminateSent || m_phase != Phase::Open || (p->finalState && p->commandDone)
+        || m_interrupted || m_disconnecting || m_pool->state() == Psrp::RunspacePoolState::Disconnected)
         return;
     if (!p->receiveChannel)
         p->receiveChannel = m_idleReceiveChannels.isEmpty() ? makeChannel() : m_idleReceiveChannels.takeLast();
@@ -594,7 +695,10 @@ void RunspacePoolClient::processEvents()
                 m_context.maxEnvelopeSize = m_pool->maxEnvelopeSize();
                 if (m_openTimer)
                     m_openTimer->stop();
-                Q_EMIT opened();
+                if (!m_openedEmitted) {
+                    m_openedEmitted = true;
+                    Q_EMIT opened();
+                }
             } else if (event->poolState == Psrp::RunspacePoolState::Broken) {
                 ClientError e = clientError(ClientErrorKind::PoolBroken,
                               event->error ? event->error->message : u"the runspace pool is broken"_s);
@@ -678,7 +782,8 @@ void RunspacePoolClient::processEvents()
 // Receive, Signal or Delete sent twice is harmless.
 void RunspacePoolClient::pump()
 {
-    if (m_phase != Phase::Open || !m_mainChannel)
+    if (m_phase != Phase::Open || !m_mainChannel || m_interrupted
+        || m_pool->state() == Psrp::RunspacePoolState::Disconnected)
         return;
     while (m_pool->hasDataToSend()) {
         auto out = m_pool->dataToSend(maxSendPayload(m_context));
@@ -745,6 +850,8 @@ Psrp::Result<QUuid> RunspacePoolClient::started(Psrp::Result<QUuid> id)
 
 Psrp::Result<QUuid> RunspacePoolClient::invoke(const Psrp::CreatePipeline &request)
 {
+    if (m_phase == Phase::Open && m_pool->state() == Psrp::RunspacePoolState::Disconnected)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"the session is disconnected; reconnect first"_s);
     if (m_phase != Phase::Open || m_pool->state() != Psrp::RunspacePoolState::Opened)
         return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"the runspace pool is not open"_s);
     return started(m_pool->createPipeline(request, newId()));
@@ -898,6 +1005,17 @@ void RunspacePoolClient::close()
     // After failed(), closed() follows by itself (after the best-effort Delete, if any).
     if (m_phase == Phase::Closing || m_failed)
         return;
+    if (m_interrupted) {
+        // The network is down: the shell is left for the server's IdleTimeout.
+        m_interrupted = false;
+        m_retryTimer->stop();
+        if (m_probeChannel)
+            m_probeChannel->cancelAll();
+        refuseHeld(u"the session was closed while the network was down"_s);
+        m_phase = Phase::Done;
+        QTimer::singleShot(0, this, [this] { finishClose(); });
+        return;
+    }
     if (m_phase != Phase::Open) {
         const bool wasCreating = m_phase == Phase::Creating;
         m_phase = Phase::Done;
@@ -975,6 +1093,12 @@ void RunspacePoolClient::fail(ClientError error)
     m_failed = true;
     m_phase = Phase::Done;
     ++m_generation; // outstanding callbacks are ignored from here on
+    m_interrupted = false;
+    m_givingUp = false;
+    if (m_retryTimer)
+        m_retryTimer->stop();
+    if (m_probeChannel)
+        m_probeChannel->cancelAll();
     if (m_openTimer)
         m_openTimer->stop();
     if (m_shellChannel)
@@ -1061,6 +1185,463 @@ void RunspacePoolClient::deleteAfterFailure()
             m_deleteChannel->cancelAll();
         finishClose();
     });
+}
+
+// ---- disconnect, reconnect, enumerate ---------------------------------------------------------
+
+Psrp::Result<void> RunspacePoolClient::disconnect()
+{
+    if (m_phase != Phase::Open || m_pool->state() != Psrp::RunspacePoolState::Opened || m_disconnecting || m_interrupted)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"disconnect needs an open session, it is "_s
+                                                                  + Psrp::enumText(m_pool->state()));
+    // Dossier 1.8: only servers with protocol >= 2.2 (PowerShell 3.0+) can disconnect.
+    if (serverProtocolVersion() < Psrp::ProtocolVersions::v2_2())
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState,
+                               u"the server (PSRP protocol %1) does not support disconnected sessions; they need "
+                               "protocol 2.2 (PowerShell 3.0) or later"_s.arg(serverProtocolVersion().toString()));
+    m_disconnecting = true;
+    std::optional<qint64> idle;
+    if (m_options.sessionOption.idleTimeoutMs != -1)
+        idle = m_options.sessionOption.idleTimeoutMs;
+    post(m_mainChannel, Action::Disconnect, {}, buildDisconnect(m_context, newId(), m_pool->id(), idle),
+         [this](const TransportResponse &) {
+             m_disconnecting = false;
+             markDisconnected();
+         },
+         [this](const ClientError &) {
+             m_disconnecting = false;
+             return false;
+         });
+    return {};
+}
+
+void RunspacePoolClient::markDisconnected()
+{
+    if (auto r = m_pool->disconnected(); !r) {
+        fail(protocolError(r.error()));
+        return;
+    }
+    processEvents();
+    Q_EMIT disconnected();
+}
+
+Psrp::Result<void> RunspacePoolClient::reconnect()
+{
+    if (m_phase != Phase::Open || m_pool->state() != Psrp::RunspacePoolState::Disconnected || m_disconnecting)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState,
+                               u"reconnect needs a disconnected session, it is "_s + Psrp::enumText(m_pool->state()));
+    m_disconnecting = true;
+    // Dossier 1.8: same client, same wsmv:SessionId, empty body.
+    post(m_mainChannel, Action::Reconnect, {}, buildReconnect(m_context, newId(), m_pool->id()),
+         [this](const TransportResponse &) {
+             m_disconnecting = false;
+             if (auto r = m_pool->reconnected(); !r) {
+                 fail(protocolError(r.error()));
+                 return;
+             }
+             processEvents();
+             if (m_phase != Phase::Open)
+                 return;
+             Q_EMIT reconnected();
+             resumeLoops();
+         },
+         [this](const ClientError &) {
+             m_disconnecting = false;
+             return false;
+         });
+    return {};
+}
+
+void RunspacePoolClient::resumeLoops()
+{
+    if (m_phase != Phase::Open)
+        return;
+    shellReceive();
+    const QList<QUuid> ids = m_pipelines.keys();
+    for (const QUuid &id : ids)
+        if (auto p = m_pipelines.value(id); p && p->commandCreated)
+            pipelineReceive(id);
+    pump();
+}
+
+Psrp::Result<void> RunspacePoolClient::terminate(const QUuid &pipelineId)
+{
+    auto p = m_pipelines.value(pipelineId);
+    if (!p || p->finishedEmitted)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"no running pipeline "_s + pipelineId.toString());
+    if (p->receiveChannel)
+        p->receiveChannel->cancelAll();
+    p->receiving = false;
+    p->finalState = true;
+    p->commandDone = true;
+    finishPipeline(pipelineId, Psrp::PSInvocationState::Stopped, std::nullopt);
+    return {};
+}
+
+namespace {
+
+// Holds the channel of one enumerateShells() call until its answer arrived.
+class ShellLister : public QObject {
+public:
+    using QObject::QObject;
+    Channel *channel = nullptr;
+};
+
+ShellListResult listError(ClientErrorKind kind, QString detail)
+{
+    ShellListResult r;
+    r.error = clientError(kind, std::move(detail));
+    r.error->action = Action::Enumerate;
+    return r;
+}
+
+} // namespace
+
+// MS-WSMV 3.1.4.14 / dossier 1.8: Enumerate over the shell resource with OptimizeEnumeration,
+// which Windows answers in one EnumerateResponse (EndOfSequence); PowerShell shells only.
+void RunspacePoolClient::enumerateShells(const ClientOptions &options, ShellListCallback callback)
+{
+    auto *lister = new ShellLister();
+    auto finish = [lister, callback](const ShellListResult &result) {
+        QTimer::singleShot(0, lister, [lister, callback, result] {
+            callback(result);
+            lister->deleteLater();
+        });
+    };
+    const auto target = options.connection.resolve();
+    if (!target) {
+        ShellListResult r = listError(ClientErrorKind::Configuration, target.error().detail);
+        r.error->configError = target.error();
+        finish(r);
+        return;
+    }
+    if (!options.authenticatorFactory) {
+        finish(listError(ClientErrorKind::Configuration, u"no authenticator"_s));
+        return;
+    }
+    ChannelSettings settings = ChannelSettings::from(target.value(), options.sessionOption);
+    settings.url = target->url;
+    settings.extraCaCertificates = options.extraCaCertificates;
+    settings.pinnedSha256 = options.pinnedSha256;
+    settings.clientCertificate = options.clientCertificate;
+    RequestContext context;
+    context.to = target->url.toString(QUrl::FullyEncoded);
+    context.resourceUri = target->resourceUri;
+    context.sessionId = options.idGenerator ? options.idGenerator() : QUuid::createUuid();
+    context.uiCulture = options.sessionOption.uiCulture;
+    context.culture = options.sessionOption.culture;
+    context.operationTimeoutMs = options.sessionOption.operationTimeoutMs;
+    const QUuid messageId = options.idGenerator ? options.idGenerator() : QUuid::createUuid();
+    lister->channel = new Channel(settings, options.authenticatorFactory(), lister);
+    lister->channel->post(buildEnumerate(context, messageId), [finish](const TransportResult &result) {
+        if (!result.ok() && result.error().kind == TransportErrorKind::Cancelled)
+            return;
+        ShellListResult out;
+        if (!result.ok()) {
+            const TransportError &error = result.error();
+            ClientError e;
+            e.action = Action::Enumerate;
+            e.kind = ClientErrorKind::Transport;
+            e.detail = u"Enumerate: "_s + error.detail;
+            if (error.kind == TransportErrorKind::HttpStatus && isFaultBody(error.body)) {
+                if (auto fault = parseFault(error.body)) {
+                    e.kind = ClientErrorKind::Fault;
+                    e.detail = u"Enumerate 0x%1: %2"_s.arg(QString::number(fault->code, 16).toUpper(),
+                                                            fault->message.isEmpty() ? fault->reason : fault->message);
+                    e.fault = fault.value();
+                }
+            }
+            if (e.kind == ClientErrorKind::Transport)
+                e.transport = error;
+            out.error = e;
+            finish(out);
+            return;
+        }
+        auto parsed = parseEnumerateResponse(result.response().body);
+        if (!parsed) {
+            out.error = protocolError(parsed.error());
+            out.error->action = Action::Enumerate;
+            finish(out);
+            return;
+        }
+        for (const ShellInfo &shell : std::as_const(parsed->shells))
+            if (shell.resourceUri.startsWith(u"http://schemas.microsoft.com/powershell/"_s, Qt::CaseInsensitive))
+                out.shells.append(shell);
+        finish(out);
+    });
+}
+
+// ---- robust connection -----------------------------------------------------------------------
+
+// Only a network-level failure of an open session is ridden out: not authentication, TLS,
+// faults, and not the requests that open or end the session.
+bool RunspacePoolClient::canRideOut(const ClientError &error, Action action) const
+{
+    if (m_phase != Phase::Open || !m_shellCreated || m_pool->state() != Psrp::RunspacePoolState::Opened
+        || error.kind != ClientErrorKind::Transport || !error.transport)
+        return false;
+    if (action == Action::Create || action == Action::Delete || action == Action::Connect
+        || action == Action::Disconnect || action == Action::Reconnect)
+        return false;
+    switch (error.transport->kind) {
+    case TransportErrorKind::NameResolution:
+    case TransportErrorKind::ConnectionRefused:
+    case TransportErrorKind::ConnectionClosed:
+    case TransportErrorKind::Unreachable:
+    case TransportErrorKind::TimedOut:
+    case TransportErrorKind::ProxyUnreachable:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// PowerShell's robust connection (users-and-peers 0.3): everything received so far was already
+// delivered; from here requests wait, and attempts on fresh connections (fresh authentication)
+// run with exponential backoff for at most maxRetryTimeMs.
+void RunspacePoolClient::interrupt(const ClientError &error)
+{
+    m_lastNetworkError = error;
+    if (m_interrupted)
+        return;
+    m_interrupted = true;
+    m_attempt = 0;
+    m_retryDeadline = QDeadlineTimer(std::max<qint64>(0, m_options.maxRetryTimeMs));
+    Q_EMIT networkInterrupted(m_options.maxRetryTimeMs);
+    if (m_interrupted)
+        scheduleAttempt();
+}
+
+void RunspacePoolClient::scheduleAttempt()
+{
+    const qint64 remaining = m_retryDeadline.remainingTime();
+    if (remaining <= 0) {
+        giveUp();
+        return;
+    }
+    qint64 delay = std::max<qint64>(1, m_options.initialBackoffMs);
+    for (int i = 0; i < m_attempt && delay < m_options.maxBackoffMs; ++i)
+        delay *= 2;
+    delay = std::min({delay, std::max<qint64>(1, m_options.maxBackoffMs), remaining});
+    m_retryTimer->start(int(std::clamp<qint64>(delay, 1, INT_MAX)));
+}
+
+// One attempt: Reconnect (protocol >= 2.2, dossier 1.8) or, for older servers, a Get of the shell,
+// on a fresh channel. Any answer from the server ends the outage, except "shell not found".
+void RunspacePoolClient::attemptReconnect()
+{
+    if (!m_interrupted || m_givingUp || m_phase != Phase::Open)
+        return;
+    ++m_attempt;
+    Q_EMIT reconnectAttempt(m_attempt, std::max<qint64>(0, m_retryDeadline.remainingTime()));
+    if (!m_interrupted)
+        return;
+    if (m_probeChannel) {
+        m_probeChannel->cancelAll();
+        m_probeChannel->deleteLater();
+    }
+    ChannelSettings settings = m_channelSettings;
+    const qint64 remaining = std::max<qint64>(1, m_retryDeadline.remainingTime());
+    settings.openTimeoutMs = std::min(settings.openTimeoutMs, remaining);
+    m_probeChannel = new Channel(settings, m_factory(), this);
+    const bool canReconnect = serverProtocolVersion() >= Psrp::ProtocolVersions::v2_2();
+    const Action action = canReconnect ? Action::Reconnect : Action::Get;
+    QByteArray body = canReconnect ? buildReconnect(m_context, newId(), m_pool->id())
+                                   : buildGet(m_context, newId(), m_pool->id());
+    const QByteArray traced = m_trace ? body : QByteArray();
+    const quint64 generation = m_generation;
+    Channel *probe = m_probeChannel;
+    QPointer<RunspacePoolClient> self(this);
+    probe->post(std::move(body), [self, generation, action, traced, probe](const TransportResult &result) {
+        if (!self || generation != self->m_generation || !self->m_interrupted || self->m_givingUp
+            || self->m_probeChannel != probe)
+            return;
+        if (!result.ok() && result.error().kind == TransportErrorKind::Cancelled)
+            return;
+        ++self->m_requestCount;
+        if (self->m_trace) {
+            self->m_trace->writeRequest(traced);
+            const QByteArray &answer = result.ok() ? result.response().body : result.error().body;
+            if (!answer.isEmpty())
+                self->m_trace->writeResponse(answer);
+        }
+        if (result.ok()) {
+            self->restore(probe);
+            return;
+        }
+        const ClientError e = self->errorFrom(result.error(), action, {});
+        if (e.kind == ClientErrorKind::ShellNotFound || (e.transport && e.transport->kind == TransportErrorKind::AuthenticationFailed)
+            || (e.transport && e.transport->kind == TransportErrorKind::Tls)) {
+            self->m_interrupted = false;
+            self->refuseHeld(u"the session ended while the network was down"_s);
+            self->fail(e);
+            return;
+        }
+        if (e.kind == ClientErrorKind::Transport && e.transport && e.transport->kind != TransportErrorKind::HttpStatus) {
+            self->m_lastNetworkError = e;
+            self->scheduleAttempt();
+            return;
+        }
+        self->restore(probe); // the server answered (e.g. a fault for a shell it never disconnected)
+    });
+}
+
+void RunspacePoolClient::restore(Channel *channel)
+{
+    m_interrupted = false;
+    m_retryTimer->stop();
+    m_probeChannel = nullptr;
+    renewChannels(channel);
+    Q_EMIT networkRestored();
+    if (m_phase != Phase::Open || m_interrupted)
+        return;
+    const QList<HeldRequest> held = std::exchange(m_held, {});
+    for (const HeldRequest &r : held)
+        post(m_mainChannel, r.action, r.pipelineId, r.body, r.onOk, r.onError);
+    resumeLoops();
+}
+
+// Fresh connections from here on (`channel` becomes the main one); a replaced channel lives on
+// while it finishes a request.
+void RunspacePoolClient::renewChannels(Channel *channel)
+{
+    auto retire = [this](Channel *old) {
+        if (!old)
+            return;
+        if (old->pendingCount() > 0)
+            m_retired.append(old);
+        else
+            old->deleteLater();
+    };
+    retire(m_mainChannel);
+    m_mainChannel = channel;
+    if (!m_shellReceiving) {
+        retire(m_shellChannel);
+        m_shellChannel = makeChannel();
+    }
+    for (const auto &p : std::as_const(m_pipelines)) {
+        if (p->receiveChannel && !p->receiving) {
+            retire(p->receiveChannel);
+            p->receiveChannel = nullptr;
+        }
+    }
+    for (Channel *c : std::as_const(m_idleReceiveChannels))
+        c->deleteLater();
+    m_idleReceiveChannels.clear();
+}
+
+// The retries ran out: PowerShell then disconnects the session (so it can be connected again
+// later) when the server supports it; without that, or when the Disconnect fails too, the pool
+// is Broken.
+void RunspacePoolClient::giveUp()
+{
+    // m_interrupted stays set until the Disconnect is answered: requests keep waiting.
+    m_givingUp = true;
+    m_retryTimer->stop();
+    if (m_probeChannel) {
+        m_probeChannel->cancelAll();
+        m_probeChannel->deleteLater();
+        m_probeChannel = nullptr;
+    }
+    refuseHeld(u"the network connection was lost before the request could be sent"_s);
+    Q_EMIT reconnectFailed();
+    if (m_phase != Phase::Open)
+        return;
+    ClientError lost = m_lastNetworkError.value_or(clientError(ClientErrorKind::Transport, QString()));
+    lost.kind = ClientErrorKind::Transport;
+    lost.connectionLost = true;
+    lost.detail = u"the network connection was not restored within %1 ms: %2"_s.arg(m_options.maxRetryTimeMs)
+                      .arg(lost.detail);
+    if (serverProtocolVersion() < Psrp::ProtocolVersions::v2_2()) {
+        breakPool(lost);
+        return;
+    }
+    const qint64 bound = std::clamp<qint64>(m_options.failureDeleteTimeoutMs, 1, INT_MAX);
+    ChannelSettings settings = m_channelSettings;
+    settings.openTimeoutMs = bound;
+    settings.operationTimeoutMs = bound;
+    settings.readTimeoutMarginMs = 0;
+    Channel *channel = new Channel(settings, m_factory(), this);
+    std::optional<qint64> idle;
+    if (m_options.sessionOption.idleTimeoutMs != -1)
+        idle = m_options.sessionOption.idleTimeoutMs;
+    QByteArray body = buildDisconnect(m_context, newId(), m_pool->id(), idle);
+    const QByteArray traced = m_trace ? body : QByteArray();
+    const quint64 generation = m_generation;
+    QPointer<RunspacePoolClient> self(this);
+    channel->post(std::move(body), [self, generation, traced, lost, channel](const TransportResult &result) {
+        if (!self || generation != self->m_generation)
+            return;
+        if (!result.ok() && result.error().kind == TransportErrorKind::Cancelled)
+            return;
+        ++self->m_requestCount;
+        if (self->m_trace) {
+            self->m_trace->writeRequest(traced);
+            const QByteArray &answer = result.ok() ? result.response().body : result.error().body;
+            if (!answer.isEmpty())
+                self->m_trace->writeResponse(answer);
+        }
+        self->m_interrupted = false;
+        self->m_givingUp = false;
+        if (result.ok()) {
+            self->refuseHeld(u"the session was disconnected before the request could be sent"_s);
+            self->renewChannels(channel); // fresh channels for a later reconnect()
+            self->markDisconnected();
+            return;
+        }
+        channel->deleteLater();
+        self->breakPool(lost);
+    });
+}
+
+void RunspacePoolClient::breakPool(ClientError error)
+{
+    m_interrupted = false;
+    m_givingUp = false;
+    // The pool is Broken on this side: its pipelines fail with it.
+    if (m_pool->broken()) {
+        while (auto event = m_pool->nextEvent()) {
+            if (event->kind == Psrp::Event::Kind::PoolStateChanged) {
+                Q_EMIT stateChanged(event->poolState);
+            } else if (event->kind == Psrp::Event::Kind::PipelineStateChanged && isFinal(event->pipelineState)) {
+                if (auto p = m_pipelines.value(event->pipelineId); p && !p->finishedEmitted) {
+                    p->finalState = true;
+                    p->commandDone = true;
+                    p->terminateSent = true;
+                    p->finishedEmitted = true;
+                    Q_EMIT pipelineFinished(event->pipelineId, Psrp::PSInvocationState::Failed, std::nullopt);
+                }
+            }
+        }
+    }
+    fail(std::move(error));
+}
+
+// Pipelines whose Command never reached the server fail clearly instead of being dropped.
+void RunspacePoolClient::refuseHeld(const QString &why)
+{
+    const QList<HeldRequest> held = std::exchange(m_held, {});
+    QList<QUuid> refused;
+    for (const HeldRequest &r : held)
+        if (r.action == Action::Command && !r.pipelineId.isNull())
+            refused.append(r.pipelineId);
+    for (const auto &p : std::as_const(m_pipelines))
+        if (!p->commandCreated && !p->finishedEmitted && !refused.contains(p->id))
+            refused.append(p->id);
+    while (m_pool->hasDataToSend())
+        (void)m_pool->dataToSend(std::numeric_limits<qsizetype>::max() / 2);
+    for (const QUuid &id : std::as_const(refused)) {
+        auto p = m_pipelines.value(id);
+        if (!p || p->finishedEmitted)
+            continue;
+        ClientError e = clientError(ClientErrorKind::InvalidState, why);
+        e.pipelineId = id;
+        e.action = Action::Command;
+        Q_EMIT pipelineError(id, e);
+        p->finalState = true;
+        p->commandDone = true;
+        finishPipeline(id, Psrp::PSInvocationState::Failed, std::nullopt);
+    }
 }
 
 } // namespace Wsman

@@ -13,6 +13,7 @@
 #include "wsman/Fault.h"
 #include "wsman/SessionOption.h"
 
+#include <QDeadlineTimer>
 #include <QHash>
 #include <QList>
 #include <QObject>
@@ -60,6 +61,7 @@ struct ClientError {
     std::optional<Psrp::Error> protocol;       // Protocol, ObjectSizeExceeded
     std::optional<ConfigError> configError;    // Configuration
     std::optional<Psrp::ErrorRecord> errorRecord; // PoolBroken: the server's reason
+    bool connectionLost = false; // Transport: the robust-connection retries ran out (pool Broken)
 };
 
 // Creates a fresh authenticator for each channel (shell channel, pipeline channel, and again
@@ -101,7 +103,21 @@ struct ClientOptions {
     IdGenerator idGenerator;                // empty: QUuid::createUuid
     // Bound of the best-effort Delete sent after failed() (request and answer together).
     qint64 failureDeleteTimeoutMs = 3000;
+    // Robust connection (PowerShell 3+, WSMAN_OPTION_MAX_RETRY_TIME): how long a session whose
+    // connection dropped keeps trying to come back (0: give up at once), and the backoff between
+    // attempts (doubling from initialBackoffMs up to maxBackoffMs).
+    qint64 maxRetryTimeMs = 240000;
+    qint64 initialBackoffMs = 1000;
+    qint64 maxBackoffMs = 15000;
 };
+
+// One shell the server keeps, as WS-Enumeration over the shell resource reports it
+// (Get-PSSession -ComputerName), or the reason the listing failed.
+struct ShellListResult {
+    QList<ShellInfo> shells;
+    std::optional<ClientError> error;
+};
+using ShellListCallback = std::function<void(const ShellListResult &result)>;
 
 // A factory making BasicAuthenticators for `userName`; the password is held once (wiped on
 // destruction of the last factory copy).
@@ -140,6 +156,24 @@ public:
     // Resolves the connection, creates the shell (Create with creationXml), starts the shell
     // Receive loop. Errors (also configuration ones) arrive as failed() then closed().
     void open();
+    // Instead of open(): connects this new client to a shell the server keeps (usually
+    // Disconnected, see enumerateShells): MS-PSRP 3.1.5.3.14 Connect with connectXml =
+    // SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL; the pool opens from the connectResponseXml
+    // (opened() follows), then the shell Receive loop runs. Pipelines left running on the server
+    // are not adopted.
+    void connectExisting(const QUuid &shellId);
+
+    // Dossier 1.8: Disconnect (IdleTimeOut = SessionOption idleTimeoutMs when set); the pool goes
+    // Disconnected (stateChanged, then disconnected()), receive loops stop, the server keeps the
+    // shell and buffers output. Needs an Opened pool and a server protocol >= 2.2, else InvalidState.
+    Psrp::Result<void> disconnect();
+    // Same client, same wsmv:SessionId: Reconnect, then the pool is Opened again (reconnected())
+    // and the shell and pipeline Receive loops resume, delivering what the server buffered.
+    Psrp::Result<void> reconnect();
+    // WS-Enumeration Enumerate over the shell resource with `options`' connection and
+    // authentication: the PowerShell shells (resource URI under .../powershell/) the server keeps
+    // for this user. The callback runs once, on the caller's thread, after this returns.
+    static void enumerateShells(const ClientOptions &options, ShellListCallback callback);
     // Deletes the shell (after stopping running pipelines' receive loops); closed() follows.
     // Before open / after the end: closed() follows at once (queued). After failed(): nothing to
     // do, closed() follows by itself.
@@ -158,6 +192,8 @@ public:
     // Signal crtl_c; waits at most CancelTimeout for Stopped, else terminates the command and
     // reports pipelineError(CancelTimeout) + pipelineFinished(Stopped).
     Psrp::Result<void> stop(const QUuid &pipelineId);
+    // Signal terminate now (no crtl_c, no CancelTimeout); pipelineFinished(Stopped) follows at once.
+    Psrp::Result<void> terminate(const QUuid &pipelineId);
     // Answers a hostCall (pipelineId null: the pool's) on stream "pr".
     Psrp::Result<void> respondToHostCall(const QUuid &pipelineId, const Psrp::HostResponse &response);
 
@@ -179,6 +215,9 @@ public:
     quint64 requestCount() const { return m_requestCount; }
     // Pipelines not yet finished.
     QList<QUuid> activePipelines() const;
+    const ClientOptions &options() const { return m_options; }
+    // True between networkInterrupted() and networkRestored() / the end of the retries.
+    bool isReconnecting() const { return m_interrupted; }
 
 Q_SIGNALS:
     void opened();
@@ -197,6 +236,25 @@ Q_SIGNALS:
     // Other pool messages (RUNSPACE_AVAILABILITY, USER_EVENT, APPLICATION_PRIVATE_DATA, ...).
     void poolMessage(Psrp::MessageType type, const Psrp::Payload &payload);
     void sessionKeyReady();
+    // disconnect() / the end of the robust-connection retries: the pool is Disconnected.
+    void disconnected();
+    // reconnect(): the pool is Opened again.
+    void reconnected();
+    // Robust connection, in PowerShell's order (users-and-peers 0.3). Output received before the
+    // drop was delivered before networkInterrupted(). A pipeline invoked meanwhile is queued and
+    // sent after networkRestored(); when the retries end it fails with InvalidState.
+    //  "The network connection to {0} has been interrupted. Attempting to reconnect for up to
+    //   {1} minutes..."
+    void networkInterrupted(qint64 maxRetryTimeMs);
+    //  "Attempting to reconnect to {0} ..." (progress, activity "Network connection interrupted")
+    void reconnectAttempt(int attempt, qint64 remainingMs);
+    //  "The network connection to {0} has been restored."
+    void networkRestored();
+    //  "The reconnection attempt to {0} failed. Attempting to disconnect the session..."; then
+    // disconnected() ("Computer {0} has been successfully disconnected.") when the server
+    // supports it and the Disconnect got through, else failed(Transport, with
+    // ClientError::connectionLost) and closed().
+    void reconnectFailed();
     void failed(const Wsman::ClientError &error);
     void closed();
 
@@ -231,6 +289,27 @@ private:
     void handleRedirect(const TransportError &error, Action action);
     QUuid newId();
     Psrp::Result<QUuid> started(Psrp::Result<QUuid> id);
+    bool prepare();
+    void startConnect(const QUuid &shellId);
+    bool canRideOut(const ClientError &error, Action action) const;
+    void interrupt(const ClientError &error);
+    void scheduleAttempt();
+    void attemptReconnect();
+    void restore(Channel *channel);
+    void renewChannels(Channel *channel);
+    void giveUp();
+    void markDisconnected();
+    void breakPool(ClientError error);
+    void refuseHeld(const QString &why);
+    void resumeLoops();
+
+    struct HeldRequest {
+        Action action;
+        QUuid pipelineId;
+        QByteArray body;
+        std::function<void(const TransportResponse &)> onOk;
+        std::function<bool(const ClientError &)> onError;
+    };
 
     ClientOptions m_options;
     AuthenticatorFactory m_factory; // the current hop's (options, or the redirect hook's)
@@ -258,6 +337,17 @@ private:
     bool m_closedEmitted = false;
     quint64 m_requestCount = 0;
     quint64 m_generation = 0; // bumped on a redirect so stale callbacks are ignored
+    bool m_openedEmitted = false;
+    bool m_disconnecting = false;     // a Disconnect or Reconnect is on the wire
+    bool m_interrupted = false;       // robust connection: retrying (or giving up)
+    bool m_givingUp = false;          // ... the retries ran out, the Disconnect is under way
+    int m_attempt = 0;
+    QDeadlineTimer m_retryDeadline;
+    QTimer *m_retryTimer = nullptr;
+    Channel *m_probeChannel = nullptr;
+    std::optional<ClientError> m_lastNetworkError;
+    QList<HeldRequest> m_held;        // requests that wait for the network (or that failed on it)
+    QList<Channel *> m_retired;       // replaced channels still finishing requests
 };
 
 } // namespace Wsman

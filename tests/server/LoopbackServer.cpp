@@ -220,12 +220,43 @@ bool LoopbackServer::listen(QString *error)
             *error = m_server->errorString();
         return false;
     }
+    m_listenPort = m_server->serverPort();
     return true;
+}
+
+void LoopbackServer::startOutage(int ms)
+{
+    if (!m_server)
+        return;
+    ++m_outages;
+    m_outage = true;
+    m_server->close();
+    dropConnections();
+    if (!m_outageTimer) {
+        m_outageTimer = new QTimer(this);
+        m_outageTimer->setSingleShot(true);
+        connect(m_outageTimer, &QTimer::timeout, this, &LoopbackServer::endOutage);
+    }
+    m_outageTimer->stop();
+    if (ms >= 0)
+        m_outageTimer->start(ms);
+}
+
+void LoopbackServer::endOutage()
+{
+    if (!m_outage || !m_server)
+        return;
+    m_outage = false;
+    if (m_outageTimer)
+        m_outageTimer->stop();
+    // Same port: the client comes back to the URL it knows.
+    if (!m_server->listen(m_config.address, m_listenPort))
+        qWarning("psremote-test-server: cannot listen again after the outage: %s", qPrintable(m_server->errorString()));
 }
 
 quint16 LoopbackServer::port() const
 {
-    return m_server ? m_server->serverPort() : 0;
+    return m_listenPort;
 }
 
 QUrl LoopbackServer::url() const
@@ -604,6 +635,12 @@ void LoopbackServer::sendFault(QTcpSocket *socket, const Wsman::ServerRequest &r
 void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, const QByteArray &body)
 {
     ++m_requests;
+    if (m_faults.outageAfter > 0 && m_requests >= m_faults.outageAfter) {
+        m_faults.outageAfter = 0;
+        socket->abort();
+        startOutage(m_faults.outageMs);
+        return;
+    }
     const QList<QByteArray> lines = head.split('\n');
     const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
     QByteArray authorization;
@@ -704,6 +741,10 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
         --m_faults.faultCount;
         sendFault(socket, request, m_faults.faultCode, u"w:InternalError"_s,
                   u"Injected fault 0x"_s + QString::number(m_faults.faultCode, 16).toUpper());
+        return;
+    }
+    if (m_faults.dropActions.contains(request.action)) {
+        socket->abort();
         return;
     }
     if (request.action == Wsman::Action::Receive && m_faults.dropReceives > 0) {
@@ -845,11 +886,29 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const Wsman::ServerRequest &re
         });
         connection.receiveTimer->start(static_cast<int>(timeout));
     } else if (request.action == Wsman::Action::Disconnect) {
+        // Receives held for the shell end empty: its output stays buffered until a Reconnect
+        // or Connect (Receives wait meanwhile, see tryAnswerReceive).
         shell->disconnected = true;
+        if (request.idleTimeoutMs)
+            shell->idleTimeoutMs = *request.idleTimeoutMs;
+        const auto connections = m_connections;
+        for (auto it = connections.cbegin(); it != connections.cend(); ++it) {
+            Connection &held = **it;
+            if (!held.receive || held.receive->shellId.toUpper() != shellId)
+                continue;
+            const Wsman::ServerRequest pending = *held.receive;
+            std::optional<Wsman::CommandState> state;
+            if (!held.receiveTarget.isEmpty())
+                state = Wsman::CommandState{held.receiveTarget, QString(Wsman::CommandStateRunning), std::nullopt};
+            held.receive.reset();
+            held.receiveTimer.reset();
+            sendSoap(it.key(), Wsman::buildReceiveResponse(pending, {}, state));
+        }
         sendSoap(socket, Wsman::buildDisconnectResponse(request));
     } else if (request.action == Wsman::Action::Reconnect) {
         shell->disconnected = false;
         sendSoap(socket, Wsman::buildReconnectResponse(request));
+        checkPendingReceives(shellId);
     } else if (request.action == Wsman::Action::Connect) {
         // Pool connect from a new client: connectXml in, connectResponseXml out. A pipeline
         // connect (CommandId, no connectXml) resumes its Receives and answers nothing here.
@@ -868,6 +927,7 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const Wsman::ServerRequest &re
         }
         shell->disconnected = false;
         sendSoap(socket, Wsman::buildConnectResponse(request, data));
+        checkPendingReceives(shellId);
     } else {
         sendFault(socket, request, FaultCodes::SchemaValidation, u"w:ActionNotSupported"_s,
                   u"The action is not supported by the loopback endpoint: "_s + request.actionUri);
@@ -898,6 +958,8 @@ bool LoopbackServer::tryAnswerReceive(Connection &connection)
                   u"The shell was deleted or forgotten while a Receive waited."_s);
         return true;
     }
+    if ((*shellIt)->disconnected)
+        return false;
     ShellEngine &engine = *(*shellIt)->engine;
     const bool isCommand = !target.isEmpty();
     if (isCommand && !engine.knowsCommand(target)) {

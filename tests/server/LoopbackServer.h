@@ -83,6 +83,13 @@ struct FaultInjection {
     quint32 faultCode = FaultCodes::SchemaValidation;
     int redirectCount = 0;    // answer the next N requests 302 with redirectLocation
     QString redirectLocation;
+    // A network outage: when the request count reaches outageAfter (>= 1), that request's
+    // connection and every other one are closed and the port stops listening for outageMs
+    // (< 0: until endOutage()); then it listens again on the same port, with the same shells.
+    int outageAfter = 0;
+    int outageMs = 0;
+    // Close the connection instead of answering any request with one of these actions (while set).
+    QList<Wsman::Action> dropActions;
 };
 
 // The loopback WinRM endpoint: HTTP/1.1 (keep-alive) or HTTPS on 127.0.0.1, Basic, Negotiate
@@ -115,6 +122,11 @@ public:
     qsizetype certificateRequestCount() const { return m_certificateRequests; }
     // Closes every client connection (the client must authenticate again on a new one).
     void dropConnections();
+    // A network outage now (see FaultInjection::outageMs; < 0: until endOutage()).
+    void startOutage(int ms);
+    void endOutage();
+    bool inOutage() const { return m_outage; }
+    qsizetype outageCount() const { return m_outages; }
     // The WWW-Authenticate values of a 401, one per offered scheme.
     QList<std::pair<QByteArray, QByteArray>> challenges() const;
 
@@ -154,6 +166,10 @@ private:
     qsizetype m_handshakes = 0;
     qsizetype m_encryptedRequests = 0;
     qsizetype m_certificateRequests = 0;
+    bool m_outage = false;
+    qsizetype m_outages = 0;
+    quint16 m_listenPort = 0;
+    QTimer *m_outageTimer = nullptr;
 };
 
 } // namespace TestServer

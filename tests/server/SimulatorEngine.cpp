@@ -365,7 +365,22 @@ void SimulatorEngine::setHiddenCommands(const QStringList &names)
     hiddenCommands() = names;
 }
 
-SimulatorEngine::SimulatorEngine(QObject *parent) : ShellEngine(parent)
+namespace {
+QVersionNumber &announcedVersion()
+{
+    static QVersionNumber version;
+    return version;
+}
+} // namespace
+
+void SimulatorEngine::setProtocolVersion(const QVersionNumber &version)
+{
+    announcedVersion() = version;
+}
+
+SimulatorEngine::SimulatorEngine(QObject *parent)
+    : ShellEngine(parent)
+    , m_pool(QUuid(), announcedVersion().isNull() ? Psrp::ProtocolVersions::v2_3() : announcedVersion())
 {
     m_pool.setApplicationPrivateData(stringDictionary(
         Objects::primitiveDictionaryTypeNames(),

@@ -44,6 +44,9 @@ public:
     // GET_COMMAND_METADATA does not report, e.g. Exit-PSSession for an endpoint that cannot be
     // entered, or TabExpansion2 for a restricted one. Empty: every command is reported.
     static void setHiddenCommands(const QStringList &names);
+    // Test knob, process-wide: the protocolversion later shells announce in SESSION_CAPABILITY
+    // (null: 2.3), e.g. 2.1 for a PowerShell 2.0 server that cannot disconnect.
+    static void setProtocolVersion(const QVersionNumber &version);
 
     QString create(const QByteArray &creationXml) override;
     QString command(const QString &commandId, const QByteArray &arguments) override;

@@ -77,6 +77,9 @@ int main(int argc, char **argv)
         {u"fault-count"_s, u"Fault: how many requests get --fault-code (default 1)."_s, u"n"_s, u"1"_s},
         {u"redirect"_s, u"Fault: answer 302 with this Location (with --redirect-count, default 1)."_s, u"url"_s},
         {u"redirect-count"_s, u"Fault: how many requests get the redirect."_s, u"n"_s, u"1"_s},
+        {u"outage-after"_s, u"Fault: a network outage at the Nth request: every connection closed, the port not "
+                            "listening for --outage-ms, then served again with the same shells."_s, u"n"_s},
+        {u"outage-ms"_s, u"Fault: length of the --outage-after outage (default 2000; -1: permanent)."_s, u"ms"_s, u"2000"_s},
     });
     parser.process(app);
 
@@ -196,6 +199,11 @@ int main(int argc, char **argv)
     if (parser.isSet(u"redirect"_s)) {
         faults.redirectLocation = parser.value(u"redirect"_s);
         faults.redirectCount = parser.value(u"redirect-count"_s).toInt();
+    }
+
+    if (parser.isSet(u"outage-after"_s)) {
+        faults.outageAfter = parser.value(u"outage-after"_s).toInt();
+        faults.outageMs = parser.value(u"outage-ms"_s).toInt();
     }
 
     QString error;
