@@ -16,6 +16,18 @@ namespace Wsman {
 
 namespace {
 
+// The channel settings of every channel a client opens: the target's URL and session options
+// plus what only ClientOptions carries (extra CAs, pins, client certificate, proxy password).
+ChannelSettings channelSettingsFor(const ConnectionTarget &target, const ClientOptions &options)
+{
+    ChannelSettings settings = ChannelSettings::from(target, options.sessionOption);
+    settings.extraCaCertificates = options.extraCaCertificates;
+    settings.pinnedSha256 = options.pinnedSha256;
+    settings.clientCertificate = options.clientCertificate;
+    settings.proxyPassword = options.proxyPassword;
+    return settings;
+}
+
 // Consecutive Receives lost to a dropped or timed-out connection before the client gives up
 // (dossier 1.10: pypsrp retries a Receive up to 5 times).
 constexpr int MaxReceiveRetries = 5;
@@ -196,10 +208,7 @@ bool RunspacePoolClient::prepare()
         return false;
     }
     m_url = target->url;
-    m_channelSettings = ChannelSettings::from(target.value(), m_options.sessionOption);
-    m_channelSettings.extraCaCertificates = m_options.extraCaCertificates;
-    m_channelSettings.pinnedSha256 = m_options.pinnedSha256;
-    m_channelSettings.clientCertificate = m_options.clientCertificate;
+    m_channelSettings = channelSettingsFor(target.value(), m_options);
     m_context.resourceUri = target->resourceUri;
     m_context.sessionId = m_sessionId;
     m_context.uiCulture = m_options.sessionOption.uiCulture;
@@ -1319,11 +1328,7 @@ void RunspacePoolClient::enumerateShells(const ClientOptions &options, ShellList
         finish(listError(ClientErrorKind::Configuration, u"no authenticator"_s));
         return;
     }
-    ChannelSettings settings = ChannelSettings::from(target.value(), options.sessionOption);
-    settings.url = target->url;
-    settings.extraCaCertificates = options.extraCaCertificates;
-    settings.pinnedSha256 = options.pinnedSha256;
-    settings.clientCertificate = options.clientCertificate;
+    const ChannelSettings settings = channelSettingsFor(target.value(), options);
     RequestContext context;
     context.to = target->url.toString(QUrl::FullyEncoded);
     context.resourceUri = target->resourceUri;

@@ -97,6 +97,7 @@ struct ClientOptions {
     QList<QSslCertificate> extraCaCertificates; // trusted in addition to the system store
     QList<QByteArray> pinnedSha256;             // trust on first use: see ChannelSettings::pinnedSha256
     std::optional<ClientCertificate> clientCertificate; // -CertificateThumbprint: see ChannelSettings
+    std::shared_ptr<const Secret> proxyPassword;         // ProxyCredential's password: see ChannelSettings
     Psrp::HostInfo hostInfo = Psrp::HostInfo::noHost();
     qint32 minRunspaces = 1;
     qint32 maxRunspaces = 1;
