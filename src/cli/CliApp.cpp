@@ -1,6 +1,7 @@
 #include "cli/CliApp.h"
 
 #include "cli/CertificateCommand.h"
+#include "cli/EnterCommand.h"
 #include "cli/InvokeCommand.h"
 #include "cli/TraceCommand.h"
 #include "cli/TrustedHostsCommand.h"
@@ -22,6 +23,7 @@ const QList<Command> &commands()
     static const QList<Command> list{
         {u"invoke"_s, u"Run a script remotely: `invoke [connection options] (--command TEXT | --file SCRIPT | -)`"_s,
          &runInvokeCommand},
+        {u"enter"_s, u"An interactive session (Enter-PSSession): `enter [connection options] HOST`"_s, &runEnterCommand},
         {u"certificate"_s, u"Client certificates and server certificate pins: `certificate import FILE | list | remove`"_s,
          &runCertificateCommand},
         {u"trusted-hosts"_s, u"Hosts trusted for NTLM/Basic over HTTP: `trusted-hosts list | add PATTERN | remove PATTERN`"_s,
