@@ -1,5 +1,6 @@
 #include "cli/ConnectionOptions.h"
 
+#include "wsman/AuthenticatorFactories.h"
 #include "wsman/CertificateStore.h"
 #include "wsman/TrustedHosts.h"
 
@@ -36,21 +37,6 @@ UsageError usageError(const QString &option, const QString &message)
 }
 
 } // namespace
-
-bool needsPassword(const Wsman::ConnectionInfo &connection)
-{
-    using Wsman::AuthenticationMechanism;
-    if (!connection.certificateThumbprint.isEmpty())
-        return false;
-    switch (connection.authentication) {
-    case AuthenticationMechanism::NegotiateWithImplicitCredential:
-        return false;
-    case AuthenticationMechanism::Kerberos:
-        return connection.userName.has_value();
-    default:
-        return true;
-    }
-}
 
 QString configErrorSentence(const Wsman::ConfigError &error, const QString &option)
 {
@@ -258,7 +244,7 @@ std::optional<UsageError> ConnectionOptions::validate() const
         return usageError(u"--proxy"_s, u"--proxy contradicts ProxyAccessType=NoProxyServer"_s);
     if (saveTrustedHosts && trustedHosts.isEmpty())
         return usageError(u"--save-trusted-host"_s, u"--save-trusted-host needs --trusted-host PATTERN"_s);
-    if (needsPassword(connection) && !connection.userName)
+    if (Wsman::authenticationNeedsPassword(connection) && !connection.userName)
         return usageError(u"--credential"_s,
                           u"--credential USER is required (--authentication %1 needs a user name and a password)"_s.arg(
                               Wsman::authenticationMechanismName(mechanism)));

@@ -49,10 +49,6 @@ struct ConnectionOptions {
     static QString helpText();
 };
 
-// Whether the mechanism authenticates with --credential and a password (Basic, NTLM, Negotiate,
-// Default; Kerberos only when --credential is given; negotiate-implicit never).
-bool needsPassword(const Wsman::ConnectionInfo &connection);
-
 // The user-facing sentence for a ConfigError from wsman (a bad option value).
 QString configErrorSentence(const Wsman::ConfigError &error, const QString &option);
 

@@ -3,12 +3,9 @@
 #include "cli/Consent.h"
 #include "cli/Password.h"
 
+#include "wsman/AuthenticatorFactories.h"
 #include "wsman/CertificateAuthenticator.h"
 #include "wsman/CertificateStore.h"
-#include "wsman/CredSspAuthenticator.h"
-#include "wsman/DigestAuthenticator.h"
-#include "wsman/NegotiateAuthenticator.h"
-#include "wsman/NtlmAuthenticator.h"
 #include "wsman/TrustedHosts.h"
 
 #include <QCryptographicHash>
@@ -98,57 +95,6 @@ bool isCertificateTrustFailure(const Wsman::ClientError &error)
 }
 
 namespace {
-
-// The authenticator for --authentication (dossier 3.2-3.5); Default is Negotiate, as in
-// PowerShell. SPN HTTP/host, or HTTP/host:port with IncludePortInSPN.
-Wsman::AuthenticatorFactory authenticatorFactoryFor(const Wsman::ConnectionInfo &connection,
-                                                    const Wsman::ConnectionTarget &target,
-                                                    const Wsman::SessionOption &sessionOption,
-                                                    Wsman::Secret password)
-{
-    using Wsman::AuthenticationMechanism;
-    const QString userName = connection.userName ? connection.userName->toString() : QString();
-    // Dossier 4.1: message encryption on plain HTTP unless NoEncryption=true (the server's
-    // AllowUnencrypted); TLS protects HTTPS.
-    const bool encrypt = !target.useSsl && !sessionOption.noEncryption;
-    switch (connection.authentication) {
-    case AuthenticationMechanism::Basic:
-        return Wsman::basicAuthenticatorFactory(userName, std::move(password));
-    case AuthenticationMechanism::Digest:
-        return Wsman::digestAuthenticatorFactory(userName, std::move(password), target.url);
-    case AuthenticationMechanism::Ntlm: {
-        Wsman::NtlmSettings settings;
-        settings.userName = userName;
-        settings.encryptMessages = encrypt;
-        settings.targetSpn = u"HTTP/"_s + target.host;
-        if (sessionOption.includePortInSpn)
-            settings.targetSpn += u':' + QString::number(target.port);
-        return Wsman::ntlmAuthenticatorFactory(settings, std::move(password));
-    }
-    case AuthenticationMechanism::CredSsp: {
-        Wsman::CredSspSettings settings;
-        settings.userName = userName;
-        settings.host = target.host;
-        settings.port = target.port;
-        settings.encryptMessages = encrypt;
-        return Wsman::credSspAuthenticatorFactory(settings, std::move(password));
-    }
-    default:
-        break;
-    }
-    Wsman::NegotiateSettings settings;
-    settings.userName = userName;
-    settings.host = target.host;
-    settings.port = target.port;
-    settings.includePortInSpn = sessionOption.includePortInSpn;
-    settings.encryptMessages = encrypt;
-    settings.useTicketCache = !needsPassword(connection);
-    if (connection.authentication == AuthenticationMechanism::Kerberos) {
-        settings.kerberosOnly = true;
-        return Wsman::kerberosAuthenticatorFactory(settings, std::move(password));
-    }
-    return Wsman::negotiateAuthenticatorFactory(settings, std::move(password));
-}
 
 // --certificate-thumbprint (dossier 3.7): the certificate and its key from the store, for the
 // TLS handshake; the exit code when it cannot be had. The passphrase of an encrypted key comes
@@ -277,7 +223,7 @@ std::optional<int> ConnectionSetup::prepare(QIODevice *stdinDevice)
             << target.host << "; anyone on the network path can read and change them.\n";
 
     Wsman::Secret password;
-    if (needsPassword(connection)) {
+    if (Wsman::authenticationNeedsPassword(connection)) {
         const Wsman::UserName &user = *connection.userName;
         PasswordResult obtained = obtainPassword(PasswordSources::fromProcess(
             stdinDevice, m_options.passwordStdin, u"Password for %1: "_s.arg(user.toString())));
@@ -307,38 +253,12 @@ std::optional<int> ConnectionSetup::prepare(QIODevice *stdinDevice)
         options.clientCertificate = std::move(clientCertificate);
         options.authenticatorFactory = Wsman::certificateAuthenticatorFactory();
     } else {
-        // Each redirect hop gets an authenticator of its own (its SPN, its Digest URI), and a hop
-        // is refused where connecting there directly would have needed consent the user has not
-        // given.
-        auto sharedPassword = std::make_shared<Wsman::Secret>(std::move(password));
-        options.authenticatorFactory = authenticatorFactoryFor(
-            connection, target, sessionOption, Wsman::Secret::fromUtf8(sharedPassword->utf8()));
-        options.redirectAuthenticator = [connection, sessionOption, trusted, sharedPassword](
-                                            const QUrl &newUrl) -> Wsman::RedirectAuthentication {
-            Wsman::ConnectionInfo hop = connection;
-            hop.computerName.reset();
-            hop.port.reset();
-            hop.useSsl.reset();
-            hop.applicationName.reset();
-            hop.connectionUri = newUrl.toString();
-            const auto resolved = hop.resolve();
-            if (!resolved)
-                return {{}, u"the new location is not usable: "_s + resolved.error().detail};
-            const Wsman::ConnectionTarget &next = resolved.value();
-            if (connection.authentication == Wsman::AuthenticationMechanism::CredSsp)
-                return {
-                    {},
-                    u"CredSSP would delegate your password to %1, a host you did not name"_s.arg(
-                        next.host)};
-            if (Wsman::needsTrustedHostConsent(connection.authentication, next, trusted))
-                return {
-                    {},
-                    u"%1 is not in TrustedHosts (connect to it directly, or pass --trusted-host %1)"_s
-                        .arg(next.host)};
-            return {authenticatorFactoryFor(hop, next, sessionOption,
-                                            Wsman::Secret::fromUtf8(sharedPassword->utf8())),
-                    {}};
-        };
+        // Each redirect hop gets an authenticator of its own, and a hop is refused where
+        // connecting there directly would have needed consent the user has not given.
+        options.authenticatorFactory = Wsman::authenticatorFactoryFor(connection, target, sessionOption,
+                                                                      Wsman::Secret::fromUtf8(password.utf8()));
+        options.redirectAuthenticator = Wsman::redirectAuthenticatorFor(connection, sessionOption, trusted,
+                                                                        std::move(password));
     }
     if (target.useSsl) {
         const Wsman::CertificateStore store;

@@ -145,7 +145,7 @@ TEST(InvokeOptions, ErrorsNameTheBadOption)
         {{u"--connection-uri"_s, u"https://x/wsman"_s}, u"--connection-uri"_s},
         {{u"second-host"_s}, u"second-host"_s},
         {{u"--file"_s, u"f.ps1"_s}, u"--file"_s},
-        {{u"--authentication"_s, u"digest"_s}, u"--authentication"_s},
+        {{u"--authentication"_s, u"sspi"_s}, u"--authentication"_s},
         {{u"--trace"_s}, u"--trace"_s},
     };
     for (const Case &c : cases) {
