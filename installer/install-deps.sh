@@ -12,7 +12,7 @@ packages=(
   # libraries: OpenSSL 3, GSSAPI (MIT krb5); tests and benchmarks
   libssl-dev libkrb5-dev libgtest-dev libgmock-dev libbenchmark-dev openssl
   # test environment: headless display, a real keychain, a real KDC, NTLM through GSSAPI
-  xvfb xauth fonts-dejavu-core dbus dbus-x11 gnome-keyring libsecret-tools
+  xvfb xauth fonts-dejavu-core imagemagick dbus dbus-x11 gnome-keyring libsecret-tools
   krb5-kdc krb5-admin-server krb5-user gss-ntlmssp
   # packaging checks and terminal tests
   dpkg-dev desktop-file-utils appstream tmux python3

@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
     <name>ConnectionDialog</name>
@@ -151,7 +152,7 @@
         <translation>Sitzungsoptionen</translation>
     </message>
     <message>
-        <source>PSSessionOption fields; each shows PowerShell's default.</source>
+        <source>PSSessionOption fields; each shows PowerShell&apos;s default.</source>
         <translation>PSSessionOption-Felder; jedes zeigt den Standardwert von PowerShell.</translation>
     </message>
     <message>
@@ -211,6 +212,76 @@
     </message>
 </context>
 <context>
+    <name>Gui::CertificateDialog</name>
+    <message>
+        <source>Server Certificate Changed</source>
+        <translation>Serverzertifikat geändert</translation>
+    </message>
+    <message>
+        <source>Untrusted Server Certificate</source>
+        <translation>Nicht vertrauenswürdiges Serverzertifikat</translation>
+    </message>
+    <message>
+        <source>WARNING: the certificate of %1 is not the one you pinned. Someone may be intercepting the connection, or the server got a new certificate. Not connecting.</source>
+        <translation>WARNUNG: Das Zertifikat von %1 ist nicht das angeheftete. Jemand könnte die Verbindung abfangen, oder der Server hat ein neues Zertifikat erhalten. Es wird keine Verbindung hergestellt.</translation>
+    </message>
+    <message>
+        <source>The server %1 presented a certificate this computer does not trust (%2).</source>
+        <translation>Der Server %1 hat ein Zertifikat vorgelegt, dem dieser Computer nicht vertraut (%2).</translation>
+    </message>
+    <message>
+        <source>unknown issuer</source>
+        <translation>unbekannter Aussteller</translation>
+    </message>
+    <message>
+        <source>Subject:</source>
+        <translation>Antragsteller:</translation>
+    </message>
+    <message>
+        <source>Issuer:</source>
+        <translation>Aussteller:</translation>
+    </message>
+    <message>
+        <source>Valid from:</source>
+        <translation>Gültig ab:</translation>
+    </message>
+    <message>
+        <source>Valid until:</source>
+        <translation>Gültig bis:</translation>
+    </message>
+    <message>
+        <source>SHA-256:</source>
+        <translation>SHA-256:</translation>
+    </message>
+    <message>
+        <source>If the server really has a new certificate, check its SHA-256 with the server&apos;s administrator, remove the old pin in Settings &gt; Pinned certificates and connect again.</source>
+        <translation>Falls der Server wirklich ein neues Zertifikat hat, prüfen Sie dessen SHA-256 mit dem Administrator des Servers, entfernen Sie die alte Anheftung unter Einstellungen &gt; Angeheftete Zertifikate und verbinden Sie sich erneut.</translation>
+    </message>
+    <message>
+        <source>Compare the SHA-256 with the one the server&apos;s administrator gave you. &quot;Trust and connect&quot; pins this certificate for %1 from now on.</source>
+        <translation>Vergleichen Sie den SHA-256 mit dem, den Ihnen der Administrator des Servers genannt hat. „Vertrauen und verbinden“ heftet dieses Zertifikat ab jetzt für %1 an.</translation>
+    </message>
+    <message>
+        <source>&amp;Trust and connect</source>
+        <translation>&amp;Vertrauen und verbinden</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::ChoiceDialog</name>
+    <message>
+        <source>Choose</source>
+        <translation>Auswählen</translation>
+    </message>
+    <message>
+        <source>The choice dialog was closed.</source>
+        <translation>Der Auswahldialog wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The user cancelled the choice.</source>
+        <translation>Der Benutzer hat die Auswahl abgebrochen.</translation>
+    </message>
+</context>
+<context>
     <name>Gui::ConnectionDialog</name>
     <message>
         <source>Default (Negotiate)</source>
@@ -249,11 +320,11 @@
         <translation>(keins: mit den Anmeldeinformationen authentifizieren)</translation>
     </message>
     <message>
-        <source>%1 (this computer's culture)</source>
+        <source>%1 (this computer&apos;s culture)</source>
         <translation>%1 (Kultur dieses Computers)</translation>
     </message>
     <message>
-        <source>%1 (this computer's UI culture)</source>
+        <source>%1 (this computer&apos;s UI culture)</source>
         <translation>%1 (UI-Kultur dieses Computers)</translation>
     </message>
     <message>
@@ -277,7 +348,7 @@
         <translation>ms</translation>
     </message>
     <message>
-        <source>bytes or "unlimited"</source>
+        <source>bytes or &quot;unlimited&quot;</source>
         <translation>Bytes oder „unlimited“</translation>
     </message>
     <message>
@@ -297,7 +368,7 @@
         <translation>%1 (nicht im Zertifikatspeicher)</translation>
     </message>
     <message>
-        <source>User name: '%1' is not user, DOMAIN\user or user@REALM.</source>
+        <source>User name: &apos;%1&apos; is not user, DOMAIN\user or user@REALM.</source>
         <translation>Benutzername: „%1“ ist nicht benutzer, DOMÄNE\benutzer oder benutzer@REALM.</translation>
     </message>
     <message>
@@ -305,15 +376,15 @@
         <translation>Sitzungsoption %1: %2</translation>
     </message>
     <message>
-        <source>%1: '%2' is not a culture name such as en-US.</source>
+        <source>%1: &apos;%2&apos; is not a culture name such as en-US.</source>
         <translation>%1: „%2“ ist kein Kulturname wie de-DE.</translation>
     </message>
     <message>
-        <source>Proxy: '%1' is not an http://HOST[:PORT] URL without a user name.</source>
+        <source>Proxy: &apos;%1&apos; is not an http://HOST[:PORT] URL without a user name.</source>
         <translation>Proxy: „%1“ ist keine http://HOST[:PORT]-URL ohne Benutzernamen.</translation>
     </message>
     <message>
-        <source>ApplicationArguments: '%1' is not NAME=VALUE.</source>
+        <source>ApplicationArguments: &apos;%1&apos; is not NAME=VALUE.</source>
         <translation>ApplicationArguments: „%1“ ist nicht NAME=WERT.</translation>
     </message>
     <message>
@@ -369,12 +440,118 @@
         <translation>Geben Sie einen Namen für den gespeicherten Host ein.</translation>
     </message>
     <message>
-        <source>A host name cannot contain '/' (use the folder for that).</source>
+        <source>A host name cannot contain &apos;/&apos; (use the folder for that).</source>
         <translation>Ein Hostname darf kein „/“ enthalten (verwenden Sie dafür den Ordner).</translation>
     </message>
     <message>
-        <source>A saved host named '%1' already exists in this folder.</source>
+        <source>A saved host named &apos;%1&apos; already exists in this folder.</source>
         <translation>In diesem Ordner gibt es bereits einen gespeicherten Host „%1“.</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::ConsoleTab</name>
+    <message>
+        <source>&amp;Reconnect</source>
+        <translation>&amp;Erneut verbinden</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Suchen</translation>
+    </message>
+    <message>
+        <source>Previous</source>
+        <translation>Zurück</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>Weiter</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Schließen</translation>
+    </message>
+    <message>
+        <source>The command history could not be read: %1</source>
+        <translation>Der Befehlsverlauf konnte nicht gelesen werden: %1</translation>
+    </message>
+    <message>
+        <source>The session %1 no longer exists.</source>
+        <translation>Die Sitzung %1 existiert nicht mehr.</translation>
+    </message>
+    <message>
+        <source>The command history could not be saved: %1</source>
+        <translation>Der Befehlsverlauf konnte nicht gespeichert werden: %1</translation>
+    </message>
+    <message>
+        <source>The session was disconnected.</source>
+        <translation>Die Sitzung wurde getrennt.</translation>
+    </message>
+    <message>
+        <source>Reconnecting to %1...</source>
+        <translation>Erneut mit %1 verbinden...</translation>
+    </message>
+    <message>
+        <source>not connected</source>
+        <translation>nicht verbunden</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>verbindet</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>bereit</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>beschäftigt</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>verbindet erneut</translation>
+    </message>
+    <message>
+        <source>broken</source>
+        <translation>unterbrochen</translation>
+    </message>
+    <message>
+        <source>disconnected</source>
+        <translation>getrennt</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>geschlossen</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::CredentialDialog</name>
+    <message>
+        <source>PowerShell Credential Request</source>
+        <translation>PowerShell-Anmeldeinformationsanforderung</translation>
+    </message>
+    <message>
+        <source>The remote computer is asking for your credentials.</source>
+        <translation>Der Remotecomputer fragt nach Ihren Anmeldeinformationen.</translation>
+    </message>
+    <message>
+        <source>The remote computer %1 is asking for your credentials.</source>
+        <translation>Der Remotecomputer %1 fragt nach Ihren Anmeldeinformationen.</translation>
+    </message>
+    <message>
+        <source>&amp;User name:</source>
+        <translation>&amp;Benutzername:</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Kennwort:</translation>
+    </message>
+    <message>
+        <source>The credential dialog was closed.</source>
+        <translation>Der Anmeldedialog wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The user cancelled the credential request.</source>
+        <translation>Der Benutzer hat die Anmeldeanforderung abgebrochen.</translation>
     </message>
 </context>
 <context>
@@ -456,7 +633,7 @@
         <translation>Wer unter %1 antwortet, erhält %2.</translation>
     </message>
     <message>
-        <source>Use HTTPS (UseSSL), or Kerberos with the computer's DNS name, or, if you trust the network path to %1, send the credentials anyway. Settings &gt; Trusted hosts keeps the consent.</source>
+        <source>Use HTTPS (UseSSL), or Kerberos with the computer&apos;s DNS name, or, if you trust the network path to %1, send the credentials anyway. Settings &gt; Trusted hosts keeps the consent.</source>
         <translation>Verwenden Sie HTTPS (UseSSL) oder Kerberos mit dem DNS-Namen des Computers, oder senden Sie die Anmeldeinformationen trotzdem, wenn Sie dem Netzwerkweg zu %1 vertrauen. Unter Einstellungen &gt; Vertrauenswürdige Hosts bleibt die Zustimmung erhalten.</translation>
     </message>
     <message>
@@ -488,7 +665,7 @@
         <translation>Keine Verbindung zu %1: keine Zustimmung, die Anmeldeinformationen zu delegieren.</translation>
     </message>
     <message>
-        <source>NoEncryption: the session's messages travel unencrypted over HTTP to %1; anyone on the network path can read and change them.</source>
+        <source>NoEncryption: the session&apos;s messages travel unencrypted over HTTP to %1; anyone on the network path can read and change them.</source>
         <translation>NoEncryption: Die Nachrichten der Sitzung gehen unverschlüsselt über HTTP an %1; jeder auf dem Netzwerkweg kann sie lesen und ändern.</translation>
     </message>
     <message>
@@ -682,30 +859,6 @@
         <translation>Haupt</translation>
     </message>
     <message>
-        <source>not connected</source>
-        <translation>nicht verbunden</translation>
-    </message>
-    <message>
-        <source>connecting</source>
-        <translation>verbindet</translation>
-    </message>
-    <message>
-        <source>ready</source>
-        <translation>bereit</translation>
-    </message>
-    <message>
-        <source>busy</source>
-        <translation>beschäftigt</translation>
-    </message>
-    <message>
-        <source>disconnected</source>
-        <translation>getrennt</translation>
-    </message>
-    <message>
-        <source>broken</source>
-        <translation>unterbrochen</translation>
-    </message>
-    <message>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
@@ -726,7 +879,7 @@
         <translation>Host löschen</translation>
     </message>
     <message>
-        <source>Delete the saved host '%1'?</source>
+        <source>Delete the saved host &apos;%1&apos;?</source>
         <translation>Den gespeicherten Host „%1“ löschen?</translation>
     </message>
     <message>
@@ -747,7 +900,10 @@
     </message>
     <message numerus="yes">
         <source>%n tab(s) still run a command. Stop them and quit?</source>
-        <translation><numerusform>In %n Tab läuft noch ein Befehl. Anhalten und beenden?</numerusform><numerusform>In %n Tabs laufen noch Befehle. Anhalten und beenden?</numerusform></translation>
+        <translation>
+            <numerusform>In %n Tab läuft noch ein Befehl. Anhalten und beenden?</numerusform>
+            <numerusform>In %n Tabs laufen noch Befehle. Anhalten und beenden?</numerusform>
+        </translation>
     </message>
     <message>
         <source>Culture: %1 / UI %2</source>
@@ -756,6 +912,51 @@
     <message>
         <source>Authentication: %1</source>
         <translation>Authentifizierung: %1</translation>
+    </message>
+    <message>
+        <source>Sessions</source>
+        <translation>Sitzungen</translation>
+    </message>
+    <message>
+        <source>New &amp;PSSession</source>
+        <translation>Neue &amp;PSSession</translation>
+    </message>
+    <message>
+        <source>Cannot store the certificate pin in %1</source>
+        <translation>Die Zertifikatsanheftung kann nicht in %1 gespeichert werden</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::ProgressPanel</name>
+    <message numerus="yes">
+        <source> (%n second(s) remaining)</source>
+        <translation>
+            <numerusform> (%n Sekunde verbleibend)</numerusform>
+            <numerusform> (%n Sekunden verbleibend)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Gui::PromptDialog</name>
+    <message>
+        <source>Input requested</source>
+        <translation>Eingabe angefordert</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>Benutzername</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Kennwort</translation>
+    </message>
+    <message>
+        <source>The prompt was closed.</source>
+        <translation>Die Eingabeaufforderung wurde geschlossen.</translation>
+    </message>
+    <message>
+        <source>The user cancelled the prompt.</source>
+        <translation>Der Benutzer hat die Eingabe abgebrochen.</translation>
     </message>
 </context>
 <context>
@@ -778,7 +979,10 @@
     </message>
     <message numerus="yes">
         <source>%n host(s) could not be read: %1</source>
-        <translation><numerusform>%n Host konnte nicht gelesen werden: %1</numerusform><numerusform>%n Hosts konnten nicht gelesen werden: %1</numerusform></translation>
+        <translation>
+            <numerusform>%n Host konnte nicht gelesen werden: %1</numerusform>
+            <numerusform>%n Hosts konnten nicht gelesen werden: %1</numerusform>
+        </translation>
     </message>
     <message>
         <source>The saved hosts file %1 could not be read completely (%2). A copy was kept as %3.</source>
@@ -803,6 +1007,57 @@
     <message>
         <source>cannot write %1: %2</source>
         <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::SessionsPanel</name>
+    <message>
+        <source>Id</source>
+        <translation>Id</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>ComputerName</source>
+        <translation>ComputerName</translation>
+    </message>
+    <message>
+        <source>ConfigurationName</source>
+        <translation>ConfigurationName</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Availability</source>
+        <translation>Verfügbarkeit</translation>
+    </message>
+    <message>
+        <source>&amp;Enter</source>
+        <translation>&amp;Betreten</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect</source>
+        <translation>&amp;Trennen</translation>
+    </message>
+    <message>
+        <source>C&amp;onnect</source>
+        <translation>&amp;Verbinden</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>&amp;Entfernen</translation>
+    </message>
+    <message>
+        <source>Cannot disconnect the session: %1</source>
+        <translation>Die Sitzung kann nicht getrennt werden: %1</translation>
+    </message>
+    <message>
+        <source>Cannot connect the session: %1</source>
+        <translation>Die Sitzung kann nicht verbunden werden: %1</translation>
     </message>
 </context>
 <context>
@@ -836,7 +1091,7 @@
         <translation>Konsole</translation>
     </message>
     <message>
-        <source>Session options for new connections, one NAME=VALUE per line (PSSessionOption names, e.g. OperationTimeout=60000). Unlisted options keep PowerShell's defaults.</source>
+        <source>Session options for new connections, one NAME=VALUE per line (PSSessionOption names, e.g. OperationTimeout=60000). Unlisted options keep PowerShell&apos;s defaults.</source>
         <translation>Sitzungsoptionen für neue Verbindungen, ein NAME=WERT pro Zeile (PSSessionOption-Namen, z. B. OperationTimeout=60000). Nicht aufgeführte Optionen behalten die Standardwerte von PowerShell.</translation>
     </message>
     <message>
@@ -844,7 +1099,7 @@
         <translation>Sitzungsstandards</translation>
     </message>
     <message>
-        <source>Hosts you accept sending credentials to over plain HTTP although the server cannot be authenticated (WinRM's TrustedHosts; shared with psremote-cli).</source>
+        <source>Hosts you accept sending credentials to over plain HTTP although the server cannot be authenticated (WinRM&apos;s TrustedHosts; shared with psremote-cli).</source>
         <translation>Hosts, an die Sie Anmeldeinformationen über unverschlüsseltes HTTP senden, obwohl der Server nicht authentifiziert werden kann (TrustedHosts von WinRM; gemeinsam mit psremote-cli).</translation>
     </message>
     <message>

@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="fr_FR">
 <context>
     <name>ConnectionDialog</name>
@@ -16,7 +17,7 @@
     </message>
     <message>
         <source>By &amp;computer name</source>
-        <translation>Par nom d'&amp;ordinateur</translation>
+        <translation>Par nom d&apos;&amp;ordinateur</translation>
     </message>
     <message>
         <source>By connection &amp;URI</source>
@@ -28,7 +29,7 @@
     </message>
     <message>
         <source>Computer &amp;name:</source>
-        <translation>&amp;Nom de l'ordinateur :</translation>
+        <translation>&amp;Nom de l&apos;ordinateur :</translation>
     </message>
     <message>
         <source>server.contoso.com</source>
@@ -52,7 +53,7 @@
     </message>
     <message>
         <source>&amp;Application name:</source>
-        <translation>Nom de l'&amp;application :</translation>
+        <translation>Nom de l&apos;&amp;application :</translation>
     </message>
     <message>
         <source>WSMAN</source>
@@ -88,7 +89,7 @@
     </message>
     <message>
         <source>&amp;User name:</source>
-        <translation>Nom d'&amp;utilisateur :</translation>
+        <translation>Nom d&apos;&amp;utilisateur :</translation>
     </message>
     <message>
         <source>user, DOMAIN\user or user@REALM</source>
@@ -100,7 +101,7 @@
     </message>
     <message>
         <source>Asked for when connecting if left empty</source>
-        <translation>Demandé à la connexion s'il est vide</translation>
+        <translation>Demandé à la connexion s&apos;il est vide</translation>
     </message>
     <message>
         <source>Keychain:</source>
@@ -136,7 +137,7 @@
     </message>
     <message>
         <source>No effect with this client: the wire form of this setting is undocumented.</source>
-        <translation>Sans effet avec ce client : la forme de ce réglage sur le réseau n'est pas documentée.</translation>
+        <translation>Sans effet avec ce client : la forme de ce réglage sur le réseau n&apos;est pas documentée.</translation>
     </message>
     <message>
         <source>Cu&amp;lture:</source>
@@ -144,14 +145,14 @@
     </message>
     <message>
         <source>U&amp;I culture:</source>
-        <translation>Culture de l'&amp;interface :</translation>
+        <translation>Culture de l&apos;&amp;interface :</translation>
     </message>
     <message>
         <source>Session options</source>
         <translation>Options de session</translation>
     </message>
     <message>
-        <source>PSSessionOption fields; each shows PowerShell's default.</source>
+        <source>PSSessionOption fields; each shows PowerShell&apos;s default.</source>
         <translation>Champs de PSSessionOption ; chacun indique la valeur par défaut de PowerShell.</translation>
     </message>
     <message>
@@ -211,6 +212,76 @@
     </message>
 </context>
 <context>
+    <name>Gui::CertificateDialog</name>
+    <message>
+        <source>Server Certificate Changed</source>
+        <translation>Certificat du serveur modifié</translation>
+    </message>
+    <message>
+        <source>Untrusted Server Certificate</source>
+        <translation>Certificat de serveur non approuvé</translation>
+    </message>
+    <message>
+        <source>WARNING: the certificate of %1 is not the one you pinned. Someone may be intercepting the connection, or the server got a new certificate. Not connecting.</source>
+        <translation>AVERTISSEMENT : le certificat de %1 n&apos;est pas celui que vous avez épinglé. Quelqu&apos;un intercepte peut-être la connexion, ou le serveur a reçu un nouveau certificat. Pas de connexion.</translation>
+    </message>
+    <message>
+        <source>The server %1 presented a certificate this computer does not trust (%2).</source>
+        <translation>Le serveur %1 a présenté un certificat auquel cet ordinateur ne fait pas confiance (%2).</translation>
+    </message>
+    <message>
+        <source>unknown issuer</source>
+        <translation>émetteur inconnu</translation>
+    </message>
+    <message>
+        <source>Subject:</source>
+        <translation>Sujet :</translation>
+    </message>
+    <message>
+        <source>Issuer:</source>
+        <translation>Émetteur :</translation>
+    </message>
+    <message>
+        <source>Valid from:</source>
+        <translation>Valide à partir du :</translation>
+    </message>
+    <message>
+        <source>Valid until:</source>
+        <translation>Valide jusqu&apos;au :</translation>
+    </message>
+    <message>
+        <source>SHA-256:</source>
+        <translation>SHA-256 :</translation>
+    </message>
+    <message>
+        <source>If the server really has a new certificate, check its SHA-256 with the server&apos;s administrator, remove the old pin in Settings &gt; Pinned certificates and connect again.</source>
+        <translation>Si le serveur a vraiment un nouveau certificat, vérifiez son SHA-256 auprès de l&apos;administrateur du serveur, supprimez l&apos;ancien épinglage dans Paramètres &gt; Certificats épinglés et reconnectez-vous.</translation>
+    </message>
+    <message>
+        <source>Compare the SHA-256 with the one the server&apos;s administrator gave you. &quot;Trust and connect&quot; pins this certificate for %1 from now on.</source>
+        <translation>Comparez le SHA-256 avec celui que l&apos;administrateur du serveur vous a donné. « Faire confiance et se connecter » épingle désormais ce certificat pour %1.</translation>
+    </message>
+    <message>
+        <source>&amp;Trust and connect</source>
+        <translation>&amp;Faire confiance et se connecter</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::ChoiceDialog</name>
+    <message>
+        <source>Choose</source>
+        <translation>Choisir</translation>
+    </message>
+    <message>
+        <source>The choice dialog was closed.</source>
+        <translation>La boîte de dialogue de choix a été fermée.</translation>
+    </message>
+    <message>
+        <source>The user cancelled the choice.</source>
+        <translation>L&apos;utilisateur a annulé le choix.</translation>
+    </message>
+</context>
+<context>
     <name>Gui::ConnectionDialog</name>
     <message>
         <source>Default (Negotiate)</source>
@@ -246,15 +317,15 @@
     </message>
     <message>
         <source>(none: authenticate with the credential)</source>
-        <translation>(aucun : s'authentifier avec les identifiants)</translation>
+        <translation>(aucun : s&apos;authentifier avec les identifiants)</translation>
     </message>
     <message>
-        <source>%1 (this computer's culture)</source>
+        <source>%1 (this computer&apos;s culture)</source>
         <translation>%1 (culture de cet ordinateur)</translation>
     </message>
     <message>
-        <source>%1 (this computer's UI culture)</source>
-        <translation>%1 (culture d'interface de cet ordinateur)</translation>
+        <source>%1 (this computer&apos;s UI culture)</source>
+        <translation>%1 (culture d&apos;interface de cet ordinateur)</translation>
     </message>
     <message>
         <source>Saved Host</source>
@@ -277,7 +348,7 @@
         <translation>ms</translation>
     </message>
     <message>
-        <source>bytes or "unlimited"</source>
+        <source>bytes or &quot;unlimited&quot;</source>
         <translation>octets ou « unlimited »</translation>
     </message>
     <message>
@@ -290,35 +361,35 @@
     </message>
     <message>
         <source>No effect with this client: the wire form of this setting is undocumented.</source>
-        <translation>Sans effet avec ce client : la forme de ce réglage sur le réseau n'est pas documentée.</translation>
+        <translation>Sans effet avec ce client : la forme de ce réglage sur le réseau n&apos;est pas documentée.</translation>
     </message>
     <message>
         <source>%1 (not in the certificate store)</source>
         <translation>%1 (absent du magasin de certificats)</translation>
     </message>
     <message>
-        <source>User name: '%1' is not user, DOMAIN\user or user@REALM.</source>
-        <translation>Nom d'utilisateur : « %1 » n'est pas de la forme utilisateur, DOMAINE\utilisateur ou utilisateur@ROYAUME.</translation>
+        <source>User name: &apos;%1&apos; is not user, DOMAIN\user or user@REALM.</source>
+        <translation>Nom d&apos;utilisateur : « %1 » n&apos;est pas de la forme utilisateur, DOMAINE\utilisateur ou utilisateur@ROYAUME.</translation>
     </message>
     <message>
         <source>Session option %1: %2</source>
         <translation>Option de session %1 : %2</translation>
     </message>
     <message>
-        <source>%1: '%2' is not a culture name such as en-US.</source>
-        <translation>%1 : « %2 » n'est pas un nom de culture comme fr-FR.</translation>
+        <source>%1: &apos;%2&apos; is not a culture name such as en-US.</source>
+        <translation>%1 : « %2 » n&apos;est pas un nom de culture comme fr-FR.</translation>
     </message>
     <message>
-        <source>Proxy: '%1' is not an http://HOST[:PORT] URL without a user name.</source>
-        <translation>Proxy : « %1 » n'est pas une URL http://HÔTE[:PORT] sans nom d'utilisateur.</translation>
+        <source>Proxy: &apos;%1&apos; is not an http://HOST[:PORT] URL without a user name.</source>
+        <translation>Proxy : « %1 » n&apos;est pas une URL http://HÔTE[:PORT] sans nom d&apos;utilisateur.</translation>
     </message>
     <message>
-        <source>ApplicationArguments: '%1' is not NAME=VALUE.</source>
-        <translation>ApplicationArguments : « %1 » n'est pas de la forme NOM=VALEUR.</translation>
+        <source>ApplicationArguments: &apos;%1&apos; is not NAME=VALUE.</source>
+        <translation>ApplicationArguments : « %1 » n&apos;est pas de la forme NOM=VALEUR.</translation>
     </message>
     <message>
         <source>Enter a computer name or a connection URI.</source>
-        <translation>Saisissez un nom d'ordinateur ou une URI de connexion.</translation>
+        <translation>Saisissez un nom d&apos;ordinateur ou une URI de connexion.</translation>
     </message>
     <message>
         <source>ConnectionUri cannot be combined with ComputerName, Port, UseSSL or ApplicationName.</source>
@@ -326,7 +397,7 @@
     </message>
     <message>
         <source>The connection URI is not an absolute http:// or https:// URL (%1).</source>
-        <translation>L'URI de connexion n'est pas une URL http:// ou https:// absolue (%1).</translation>
+        <translation>L&apos;URI de connexion n&apos;est pas une URL http:// ou https:// absolue (%1).</translation>
     </message>
     <message>
         <source>The connection parameters are not valid: %1</source>
@@ -338,15 +409,15 @@
     </message>
     <message>
         <source>Certificate authentication works over HTTPS only: check UseSSL (or use an https:// URI).</source>
-        <translation>L'authentification par certificat ne fonctionne qu'en HTTPS : cochez UseSSL (ou utilisez une URI https://).</translation>
+        <translation>L&apos;authentification par certificat ne fonctionne qu&apos;en HTTPS : cochez UseSSL (ou utilisez une URI https://).</translation>
     </message>
     <message>
         <source>With a certificate the certificate is the credential: clear the user name and use Default authentication.</source>
-        <translation>Avec un certificat, le certificat tient lieu d'identifiants : videz le nom d'utilisateur et utilisez l'authentification par défaut.</translation>
+        <translation>Avec un certificat, le certificat tient lieu d&apos;identifiants : videz le nom d&apos;utilisateur et utilisez l&apos;authentification par défaut.</translation>
     </message>
     <message>
         <source>%1 authentication needs a credential: enter a user name.</source>
-        <translation>L'authentification %1 nécessite des identifiants : saisissez un nom d'utilisateur.</translation>
+        <translation>L&apos;authentification %1 nécessite des identifiants : saisissez un nom d&apos;utilisateur.</translation>
     </message>
     <message>
         <source>Connecting to an IP address needs an explicit credential.</source>
@@ -366,15 +437,121 @@
     </message>
     <message>
         <source>Enter a name for the saved host.</source>
-        <translation>Saisissez un nom pour l'hôte enregistré.</translation>
+        <translation>Saisissez un nom pour l&apos;hôte enregistré.</translation>
     </message>
     <message>
-        <source>A host name cannot contain '/' (use the folder for that).</source>
-        <translation>Un nom d'hôte ne peut pas contenir « / » (utilisez le dossier pour cela).</translation>
+        <source>A host name cannot contain &apos;/&apos; (use the folder for that).</source>
+        <translation>Un nom d&apos;hôte ne peut pas contenir « / » (utilisez le dossier pour cela).</translation>
     </message>
     <message>
-        <source>A saved host named '%1' already exists in this folder.</source>
+        <source>A saved host named &apos;%1&apos; already exists in this folder.</source>
         <translation>Un hôte enregistré nommé « %1 » existe déjà dans ce dossier.</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::ConsoleTab</name>
+    <message>
+        <source>&amp;Reconnect</source>
+        <translation>&amp;Reconnecter</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Rechercher</translation>
+    </message>
+    <message>
+        <source>Previous</source>
+        <translation>Précédent</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>Suivant</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>The command history could not be read: %1</source>
+        <translation>L&apos;historique des commandes n&apos;a pas pu être lu : %1</translation>
+    </message>
+    <message>
+        <source>The session %1 no longer exists.</source>
+        <translation>La session %1 n&apos;existe plus.</translation>
+    </message>
+    <message>
+        <source>The command history could not be saved: %1</source>
+        <translation>L&apos;historique des commandes n&apos;a pas pu être enregistré : %1</translation>
+    </message>
+    <message>
+        <source>The session was disconnected.</source>
+        <translation>La session a été déconnectée.</translation>
+    </message>
+    <message>
+        <source>Reconnecting to %1...</source>
+        <translation>Reconnexion à %1...</translation>
+    </message>
+    <message>
+        <source>not connected</source>
+        <translation>non connecté</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <translation>connexion</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>prêt</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>occupé</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>reconnexion</translation>
+    </message>
+    <message>
+        <source>broken</source>
+        <translation>rompu</translation>
+    </message>
+    <message>
+        <source>disconnected</source>
+        <translation>déconnecté</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>fermé</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::CredentialDialog</name>
+    <message>
+        <source>PowerShell Credential Request</source>
+        <translation>Demande d&apos;informations d&apos;identification PowerShell</translation>
+    </message>
+    <message>
+        <source>The remote computer is asking for your credentials.</source>
+        <translation>L&apos;ordinateur distant demande vos informations d&apos;identification.</translation>
+    </message>
+    <message>
+        <source>The remote computer %1 is asking for your credentials.</source>
+        <translation>L&apos;ordinateur distant %1 demande vos informations d&apos;identification.</translation>
+    </message>
+    <message>
+        <source>&amp;User name:</source>
+        <translation>Nom d&apos;&amp;utilisateur :</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Mot de passe :</translation>
+    </message>
+    <message>
+        <source>The credential dialog was closed.</source>
+        <translation>La boîte de dialogue d&apos;identification a été fermée.</translation>
+    </message>
+    <message>
+        <source>The user cancelled the credential request.</source>
+        <translation>L&apos;utilisateur a annulé la demande d&apos;identification.</translation>
     </message>
 </context>
 <context>
@@ -413,7 +590,7 @@
     </message>
     <message>
         <source>The keychain could not be used: %1</source>
-        <translation>Le trousseau n'a pas pu être utilisé : %1</translation>
+        <translation>Le trousseau n&apos;a pas pu être utilisé : %1</translation>
     </message>
     <message>
         <source>Cancelled: no passphrase for the certificate.</source>
@@ -421,7 +598,7 @@
     </message>
     <message>
         <source>The passphrase does not open the key of the certificate %1.</source>
-        <translation>La phrase secrète n'ouvre pas la clé du certificat %1.</translation>
+        <translation>La phrase secrète n&apos;ouvre pas la clé du certificat %1.</translation>
     </message>
     <message>
         <source>The certificate cannot be loaded: %1</source>
@@ -437,11 +614,11 @@
     </message>
     <message>
         <source>The IP address %1 is not in your TrustedHosts list and the connection is plain HTTP.</source>
-        <translation>L'adresse IP %1 ne figure pas dans votre liste TrustedHosts et la connexion est en HTTP simple.</translation>
+        <translation>L&apos;adresse IP %1 ne figure pas dans votre liste TrustedHosts et la connexion est en HTTP simple.</translation>
     </message>
     <message>
         <source>The computer %1 is not in your TrustedHosts list and the connection is plain HTTP.</source>
-        <translation>L'ordinateur %1 ne figure pas dans votre liste TrustedHosts et la connexion est en HTTP simple.</translation>
+        <translation>L&apos;ordinateur %1 ne figure pas dans votre liste TrustedHosts et la connexion est en HTTP simple.</translation>
     </message>
     <message>
         <source>Over HTTP the server cannot be authenticated (Kerberos cannot be used with an IP address):</source>
@@ -453,11 +630,11 @@
     </message>
     <message>
         <source>whoever answers at %1 receives %2.</source>
-        <translation>quiconque répond à l'adresse %1 reçoit %2.</translation>
+        <translation>quiconque répond à l&apos;adresse %1 reçoit %2.</translation>
     </message>
     <message>
-        <source>Use HTTPS (UseSSL), or Kerberos with the computer's DNS name, or, if you trust the network path to %1, send the credentials anyway. Settings &gt; Trusted hosts keeps the consent.</source>
-        <translation>Utilisez HTTPS (UseSSL), ou Kerberos avec le nom DNS de l'ordinateur, ou, si vous faites confiance au chemin réseau vers %1, envoyez tout de même les identifiants. Paramètres &gt; Hôtes de confiance conserve le consentement.</translation>
+        <source>Use HTTPS (UseSSL), or Kerberos with the computer&apos;s DNS name, or, if you trust the network path to %1, send the credentials anyway. Settings &gt; Trusted hosts keeps the consent.</source>
+        <translation>Utilisez HTTPS (UseSSL), ou Kerberos avec le nom DNS de l&apos;ordinateur, ou, si vous faites confiance au chemin réseau vers %1, envoyez tout de même les identifiants. Paramètres &gt; Hôtes de confiance conserve le consentement.</translation>
     </message>
     <message>
         <source>Send Credentials?</source>
@@ -477,7 +654,7 @@
     </message>
     <message>
         <source>CredSSP delegates your password to %1: the server receives it and can use it to reach other computers as you. Do this only for a server you trust completely.</source>
-        <translation>CredSSP délègue votre mot de passe à %1 : le serveur le reçoit et peut s'en servir pour atteindre d'autres ordinateurs en votre nom. Ne le faites que pour un serveur auquel vous faites entièrement confiance.</translation>
+        <translation>CredSSP délègue votre mot de passe à %1 : le serveur le reçoit et peut s&apos;en servir pour atteindre d&apos;autres ordinateurs en votre nom. Ne le faites que pour un serveur auquel vous faites entièrement confiance.</translation>
     </message>
     <message>
         <source>&amp;Delegate</source>
@@ -488,7 +665,7 @@
         <translation>Pas de connexion à %1 : aucun consentement pour déléguer les identifiants.</translation>
     </message>
     <message>
-        <source>NoEncryption: the session's messages travel unencrypted over HTTP to %1; anyone on the network path can read and change them.</source>
+        <source>NoEncryption: the session&apos;s messages travel unencrypted over HTTP to %1; anyone on the network path can read and change them.</source>
         <translation>NoEncryption : les messages de la session transitent sans chiffrement en HTTP vers %1 ; toute personne sur le chemin réseau peut les lire et les modifier.</translation>
     </message>
     <message>
@@ -505,7 +682,7 @@
     </message>
     <message>
         <source>The tab was closed.</source>
-        <translation>L'onglet a été fermé.</translation>
+        <translation>L&apos;onglet a été fermé.</translation>
     </message>
 </context>
 <context>
@@ -575,11 +752,11 @@
     </message>
     <message>
         <source>&amp;Close Tab</source>
-        <translation>&amp;Fermer l'onglet</translation>
+        <translation>&amp;Fermer l&apos;onglet</translation>
     </message>
     <message>
         <source>&amp;Duplicate Tab</source>
-        <translation>&amp;Dupliquer l'onglet</translation>
+        <translation>&amp;Dupliquer l&apos;onglet</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -643,15 +820,15 @@
     </message>
     <message>
         <source>&amp;Edit Host...</source>
-        <translation>&amp;Modifier l'hôte...</translation>
+        <translation>&amp;Modifier l&apos;hôte...</translation>
     </message>
     <message>
         <source>D&amp;uplicate Host</source>
-        <translation>D&amp;upliquer l'hôte</translation>
+        <translation>D&amp;upliquer l&apos;hôte</translation>
     </message>
     <message>
         <source>De&amp;lete Host...</source>
-        <translation>&amp;Supprimer l'hôte...</translation>
+        <translation>&amp;Supprimer l&apos;hôte...</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -682,30 +859,6 @@
         <translation>Principale</translation>
     </message>
     <message>
-        <source>not connected</source>
-        <translation>non connecté</translation>
-    </message>
-    <message>
-        <source>connecting</source>
-        <translation>connexion en cours</translation>
-    </message>
-    <message>
-        <source>ready</source>
-        <translation>prêt</translation>
-    </message>
-    <message>
-        <source>busy</source>
-        <translation>occupé</translation>
-    </message>
-    <message>
-        <source>disconnected</source>
-        <translation>déconnecté</translation>
-    </message>
-    <message>
-        <source>broken</source>
-        <translation>interrompu</translation>
-    </message>
-    <message>
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
@@ -715,19 +868,19 @@
     </message>
     <message>
         <source>The password could not be stored in the keychain: %1</source>
-        <translation>Le mot de passe n'a pas pu être enregistré dans le trousseau : %1</translation>
+        <translation>Le mot de passe n&apos;a pas pu être enregistré dans le trousseau : %1</translation>
     </message>
     <message>
         <source>Cannot write %1</source>
-        <translation>Impossible d'écrire %1</translation>
+        <translation>Impossible d&apos;écrire %1</translation>
     </message>
     <message>
         <source>Delete Host</source>
-        <translation>Supprimer l'hôte</translation>
+        <translation>Supprimer l&apos;hôte</translation>
     </message>
     <message>
-        <source>Delete the saved host '%1'?</source>
-        <translation>Supprimer l'hôte enregistré « %1 » ?</translation>
+        <source>Delete the saved host &apos;%1&apos;?</source>
+        <translation>Supprimer l&apos;hôte enregistré « %1 » ?</translation>
     </message>
     <message>
         <source>&amp;Delete</source>
@@ -735,11 +888,11 @@
     </message>
     <message>
         <source>Close Tab</source>
-        <translation>Fermer l'onglet</translation>
+        <translation>Fermer l&apos;onglet</translation>
     </message>
     <message>
         <source>A command is still running in %1. Stop it and close the tab?</source>
-        <translation>Une commande est encore en cours dans %1. L'arrêter et fermer l'onglet ?</translation>
+        <translation>Une commande est encore en cours dans %1. L&apos;arrêter et fermer l&apos;onglet ?</translation>
     </message>
     <message>
         <source>Quit</source>
@@ -747,7 +900,10 @@
     </message>
     <message numerus="yes">
         <source>%n tab(s) still run a command. Stop them and quit?</source>
-        <translation><numerusform>%n onglet exécute encore une commande. L'arrêter et quitter ?</numerusform><numerusform>%n onglets exécutent encore une commande. Les arrêter et quitter ?</numerusform></translation>
+        <translation>
+            <numerusform>%n onglet exécute encore une commande. L&apos;arrêter et quitter ?</numerusform>
+            <numerusform>%n onglets exécutent encore une commande. Les arrêter et quitter ?</numerusform>
+        </translation>
     </message>
     <message>
         <source>Culture: %1 / UI %2</source>
@@ -756,6 +912,51 @@
     <message>
         <source>Authentication: %1</source>
         <translation>Authentification : %1</translation>
+    </message>
+    <message>
+        <source>Sessions</source>
+        <translation>Sessions</translation>
+    </message>
+    <message>
+        <source>New &amp;PSSession</source>
+        <translation>Nouvelle &amp;PSSession</translation>
+    </message>
+    <message>
+        <source>Cannot store the certificate pin in %1</source>
+        <translation>Impossible d&apos;enregistrer l&apos;épinglage du certificat dans %1</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::ProgressPanel</name>
+    <message numerus="yes">
+        <source> (%n second(s) remaining)</source>
+        <translation>
+            <numerusform> (%n seconde restante)</numerusform>
+            <numerusform> (%n secondes restantes)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Gui::PromptDialog</name>
+    <message>
+        <source>Input requested</source>
+        <translation>Saisie demandée</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>Nom d&apos;utilisateur</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Mot de passe</translation>
+    </message>
+    <message>
+        <source>The prompt was closed.</source>
+        <translation>L&apos;invite a été fermée.</translation>
+    </message>
+    <message>
+        <source>The user cancelled the prompt.</source>
+        <translation>L&apos;utilisateur a annulé l&apos;invite.</translation>
     </message>
 </context>
 <context>
@@ -770,7 +971,7 @@
     </message>
     <message>
         <source>not a saved hosts file</source>
-        <translation>pas un fichier d'hôtes enregistrés</translation>
+        <translation>pas un fichier d&apos;hôtes enregistrés</translation>
     </message>
     <message>
         <source>duplicate id %1</source>
@@ -778,23 +979,26 @@
     </message>
     <message numerus="yes">
         <source>%n host(s) could not be read: %1</source>
-        <translation><numerusform>%n hôte n'a pas pu être lu : %1</numerusform><numerusform>%n hôtes n'ont pas pu être lus : %1</numerusform></translation>
+        <translation>
+            <numerusform>%n hôte n&apos;a pas pu être lu : %1</numerusform>
+            <numerusform>%n hôtes n&apos;ont pas pu être lus : %1</numerusform>
+        </translation>
     </message>
     <message>
         <source>The saved hosts file %1 could not be read completely (%2). A copy was kept as %3.</source>
-        <translation>Le fichier des hôtes enregistrés %1 n'a pas pu être lu entièrement (%2). Une copie a été conservée sous %3.</translation>
+        <translation>Le fichier des hôtes enregistrés %1 n&apos;a pas pu être lu entièrement (%2). Une copie a été conservée sous %3.</translation>
     </message>
     <message>
         <source>The saved hosts file %1 could not be read completely (%2), and no copy could be made; it will not be overwritten.</source>
-        <translation>Le fichier des hôtes enregistrés %1 n'a pas pu être lu entièrement (%2) et aucune copie n'a pu être faite ; il ne sera pas écrasé.</translation>
+        <translation>Le fichier des hôtes enregistrés %1 n&apos;a pas pu être lu entièrement (%2) et aucune copie n&apos;a pu être faite ; il ne sera pas écrasé.</translation>
     </message>
     <message>
         <source>no saved host with id %1</source>
-        <translation>aucun hôte enregistré avec l'identifiant %1</translation>
+        <translation>aucun hôte enregistré avec l&apos;identifiant %1</translation>
     </message>
     <message>
         <source>the saved hosts file is not written because it could not be backed up after a read error</source>
-        <translation>le fichier des hôtes enregistrés n'est pas écrit, car il n'a pas pu être sauvegardé après une erreur de lecture</translation>
+        <translation>le fichier des hôtes enregistrés n&apos;est pas écrit, car il n&apos;a pas pu être sauvegardé après une erreur de lecture</translation>
     </message>
     <message>
         <source>cannot create the folder of %1</source>
@@ -802,7 +1006,58 @@
     </message>
     <message>
         <source>cannot write %1: %2</source>
-        <translation>impossible d'écrire %1 : %2</translation>
+        <translation>impossible d&apos;écrire %1 : %2</translation>
+    </message>
+</context>
+<context>
+    <name>Gui::SessionsPanel</name>
+    <message>
+        <source>Id</source>
+        <translation>Id</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nom</translation>
+    </message>
+    <message>
+        <source>ComputerName</source>
+        <translation>ComputerName</translation>
+    </message>
+    <message>
+        <source>ConfigurationName</source>
+        <translation>ConfigurationName</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>État</translation>
+    </message>
+    <message>
+        <source>Availability</source>
+        <translation>Disponibilité</translation>
+    </message>
+    <message>
+        <source>&amp;Enter</source>
+        <translation>&amp;Entrer</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect</source>
+        <translation>&amp;Déconnecter</translation>
+    </message>
+    <message>
+        <source>C&amp;onnect</source>
+        <translation>C&amp;onnecter</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>&amp;Supprimer</translation>
+    </message>
+    <message>
+        <source>Cannot disconnect the session: %1</source>
+        <translation>Impossible de déconnecter la session : %1</translation>
+    </message>
+    <message>
+        <source>Cannot connect the session: %1</source>
+        <translation>Impossible de connecter la session : %1</translation>
     </message>
 </context>
 <context>
@@ -836,7 +1091,7 @@
         <translation>Console</translation>
     </message>
     <message>
-        <source>Session options for new connections, one NAME=VALUE per line (PSSessionOption names, e.g. OperationTimeout=60000). Unlisted options keep PowerShell's defaults.</source>
+        <source>Session options for new connections, one NAME=VALUE per line (PSSessionOption names, e.g. OperationTimeout=60000). Unlisted options keep PowerShell&apos;s defaults.</source>
         <translation>Options de session des nouvelles connexions, un NOM=VALEUR par ligne (noms de PSSessionOption, p. ex. OperationTimeout=60000). Les options non listées gardent les valeurs par défaut de PowerShell.</translation>
     </message>
     <message>
@@ -844,8 +1099,8 @@
         <translation>Valeurs par défaut</translation>
     </message>
     <message>
-        <source>Hosts you accept sending credentials to over plain HTTP although the server cannot be authenticated (WinRM's TrustedHosts; shared with psremote-cli).</source>
-        <translation>Hôtes auxquels vous acceptez d'envoyer des identifiants en HTTP simple bien que le serveur ne puisse pas être authentifié (TrustedHosts de WinRM ; partagé avec psremote-cli).</translation>
+        <source>Hosts you accept sending credentials to over plain HTTP although the server cannot be authenticated (WinRM&apos;s TrustedHosts; shared with psremote-cli).</source>
+        <translation>Hôtes auxquels vous acceptez d&apos;envoyer des identifiants en HTTP simple bien que le serveur ne puisse pas être authentifié (TrustedHosts de WinRM ; partagé avec psremote-cli).</translation>
     </message>
     <message>
         <source>&amp;Add...</source>
@@ -889,7 +1144,7 @@
     </message>
     <message>
         <source>Cannot write %1</source>
-        <translation>Impossible d'écrire %1</translation>
+        <translation>Impossible d&apos;écrire %1</translation>
     </message>
 </context>
 </TS>

@@ -34,9 +34,9 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     for (qsizetype i = 0; i < arguments.size();) {
         const QString &arg = arguments.at(i);
         if (arg == u"--version")
-            return CommandLine{Action::Version, {}, {}, {}};
+            return CommandLine{Action::Version, {}, {}, 0, {}};
         if (arg == u"--help" || arg == u"-h")
-            return CommandLine{Action::Help, {}, {}, {}};
+            return CommandLine{Action::Help, {}, {}, 0, {}};
         if (arg.startsWith(u'-') && !arg.startsWith(u"--")) {
             // Qt's single-dash options: QApplication handles them.
             i += isQtOptionWithValue(arg) ? 2 : 1;
@@ -58,6 +58,15 @@ CommandLine CommandLine::parse(const QStringList &arguments)
             result.savedHost = value.trimmed();
             continue;
         }
+        if (arg == u"--loopback-demo") {
+            bool ok = false;
+            const uint port = i + 1 < arguments.size() ? arguments.at(i + 1).toUInt(&ok) : 0;
+            if (!ok || port == 0 || port > 65535)
+                return failure(u"--loopback-demo needs the endpoint's TCP port (1-65535)"_s);
+            result.loopbackDemoPort = static_cast<quint16>(port);
+            i += 2;
+            continue;
+        }
         if (arg == u"--password-stdin")
             return failure(u"--password-stdin: the application asks for the password (or takes it from the "
                            "keychain); use psremote-cli for scripts"_s);
@@ -72,6 +81,8 @@ CommandLine CommandLine::parse(const QStringList &arguments)
             return failure(u"unknown option '%1'; see `psremote --help`"_s.arg(arg));
         }
     }
+    if (result.loopbackDemoPort != 0 && (anyConnectionOption || !result.savedHost.isEmpty()))
+        return failure(u"--loopback-demo cannot be combined with --saved-host, HOST or connection options"_s);
     if (anyConnectionOption && !result.savedHost.isEmpty())
         return failure(u"--saved-host cannot be combined with HOST or connection options"_s);
     if (anyConnectionOption) {
@@ -86,6 +97,7 @@ QString CommandLine::helpText()
 {
     return u"Usage: psremote [connection options] HOST\n"
            "       psremote --saved-host NAME|Folder/Name\n"
+           "       psremote --loopback-demo PORT\n"
            "       psremote [--version | --help]\n"
            "\n"
            "PSRemote: PowerShell remoting (WinRM) consoles in tabs. Without arguments the main\n"
@@ -95,6 +107,10 @@ QString CommandLine::helpText()
            "\n"
            "  --saved-host NAME           Connect to a saved host (NAME, or Folder/Name when the\n"
            "                              name is not unique). Unknown: exit code 2.\n"
+           "  --loopback-demo PORT        Connect to the loopback test endpoint on 127.0.0.1:PORT\n"
+           "                              through the saved host \"Loopback demo\" (added when\n"
+           "                              absent; other saved hosts are never touched). Password:\n"
+           "                              $PSREMOTE_DEMO_PASSWORD (installer/run.sh), else asked.\n"
            "  --version                   Print `psremote X.Y.Z` and exit.\n"
            "  --help                      Print this text and exit.\n"
            "\n"_s

@@ -10,12 +10,14 @@
 namespace Gui {
 
 // `psremote [connection options of psremote-cli] HOST`, `psremote --saved-host NAME|Folder/Name`,
-// `--version`, `--help`. Qt's own options (-platform, -style, ...) are skipped. A value type.
+// `psremote --loopback-demo PORT`, `--version`, `--help`. Qt's own options (-platform, -style, ...) are skipped. A value type.
 struct CommandLine {
     enum class Action { Open, Version, Help, Error };
     Action action = Action::Open;
     std::optional<Cli::ConnectionOptions> connection; // HOST or --connection-uri given
     QString savedHost;
+    // --loopback-demo PORT (installer/run.sh): the "Loopback demo" saved host, added if absent.
+    quint16 loopbackDemoPort = 0;
     QString error; // Action::Error: one line naming the option
 
     // `arguments` without the program name.

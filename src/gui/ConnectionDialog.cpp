@@ -9,11 +9,14 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QUrl>
+
+#include <algorithm>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -59,6 +62,21 @@ ConnectionDialog::ConnectionDialog(Mode mode, const SavedHostStore *store, QWidg
         m_ui->folderCombo->addItems(store->folders());
     }
     buildSessionOptionsPage();
+    // Each form label's mnemonic ("Computer &name:") focuses the field of its row.
+    for (QFormLayout *form : findChildren<QFormLayout *>()) {
+        for (int row = 0; row < form->rowCount(); ++row) {
+            QLayoutItem *label = form->itemAt(row, QFormLayout::LabelRole);
+            QLayoutItem *field = form->itemAt(row, QFormLayout::FieldRole);
+            auto *text = label ? qobject_cast<QLabel *>(label->widget()) : nullptr;
+            QWidget *buddy = field ? field->widget() : nullptr;
+            if (buddy && buddy->focusPolicy() == Qt::NoFocus && buddy->layout() && buddy->layout()->count() > 0)
+                buddy = buddy->layout()->itemAt(0)->widget(); // a row holding a check box and its note
+            if (text && buddy && !text->buddy())
+                text->setBuddy(buddy);
+        }
+    }
+    // Wide enough for the longest translated row without a horizontal scroll bar.
+    resize(std::max(width(), m_ui->connectionPage->sizeHint().width() + 80), height());
 
     if (mode == Mode::EditHost) {
         setWindowTitle(tr("Saved Host"));

@@ -5,6 +5,7 @@
 #include "gui/ProgressPanel.h"
 #include "gui/TabHostUi.h"
 #include "session/CommandHistory.h"
+#include "session/SessionManager.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -100,6 +101,7 @@ ConsoleTab::ConsoleTab(QWidget *parent) : QWidget(parent)
                 self->m_input->showCompletion(text, *completion);
         });
     });
+    applySettings(ConsoleSettings::load());
     updateCondition();
 }
 
@@ -115,15 +117,51 @@ void ConsoleTab::start(Wsman::ClientOptions options, Session::EnterOptions enter
     m_options = std::move(options);
     m_enter = std::move(enter);
     m_title = title;
-    const QString key = m_enter.computerName.isEmpty() ? title : m_enter.computerName;
+    setupHistory(m_enter.computerName.isEmpty() ? title : m_enter.computerName);
+    Q_EMIT titleChanged(m_title);
+    enterSession();
+}
+
+void ConsoleTab::setupHistory(const QString &key)
+{
     m_history = std::make_unique<Session::CommandHistory>(
         key, m_historyDirectory.isEmpty() ? Session::CommandHistory::defaultDirectory() : m_historyDirectory);
     QString error;
     if (!m_history->load(&error))
         m_ui->note(Session::NoteKind::Warning, tr("The command history could not be read: %1").arg(error));
     m_input->setHistory(m_history.get());
+}
+
+void ConsoleTab::setSessionManager(Session::SessionManager *manager, bool persistent)
+{
+    m_manager = manager;
+    m_persistent = persistent && manager;
+}
+
+void ConsoleTab::attachSession(Session::SessionManager *manager, int id, const QString &title)
+{
+    m_manager = manager;
+    m_persistent = true;
+    m_managedId = id;
+    const std::optional<Session::PSSessionInfo> info = manager->find(id);
+    m_title = title;
+    m_enter.computerName = info ? info->computerName : title;
+    setupHistory(m_enter.computerName);
     Q_EMIT titleChanged(m_title);
     enterSession();
+}
+
+void ConsoleTab::attachManaged()
+{
+    Wsman::RunspacePoolClient *client = m_manager ? m_manager->client(m_managedId) : nullptr;
+    if (!client) {
+        m_ui->note(Session::NoteKind::Error, tr("The session %1 no longer exists.").arg(m_managedId));
+        m_lastFailure.reset();
+        updateCondition();
+        return;
+    }
+    m_session->attach(client, m_enter);
+    updateCondition();
 }
 
 void ConsoleTab::enterSession()
@@ -135,6 +173,7 @@ void ConsoleTab::enterSession()
     m_interrupted = false;
     m_disconnected = false;
     m_finishedSent = false;
+    m_lastFailure.reset();
     m_ui->setComputerName(m_enter.computerName.isEmpty() ? m_title : m_enter.computerName);
     m_session = std::make_unique<Session::InteractiveSession>(*m_ui);
     Session::InteractiveSession *s = m_session.get();
@@ -153,8 +192,46 @@ void ConsoleTab::enterSession()
             Q_EMIT finished();
         }
     });
+    if (m_persistent && m_manager) {
+        // Dossier 2.5.1: the pool's HostInfo is this console's (a later attach cannot change it).
+        m_options.hostInfo = m_ui->rawUi().hostInfo();
+        if (m_managedId == 0) {
+            m_opening = true;
+            m_managedId = m_manager->create(m_options);
+            connect(m_manager, &Session::SessionManager::sessionOpened, this, [this](int id) {
+                if (id != m_managedId || !m_opening)
+                    return;
+                m_opening = false;
+                attachManaged();
+            });
+            connect(m_manager, &Session::SessionManager::sessionFailed, this, [this](int id, const Wsman::ClientError &error) {
+                if (id != m_managedId || !m_opening)
+                    return;
+                m_opening = false;
+                m_lastFailure = error;
+                m_ui->note(Session::NoteKind::Error, error.detail);
+                Q_EMIT failed(error);
+                updateCondition();
+                if (!m_finishedSent) {
+                    m_finishedSent = true;
+                    Q_EMIT finished();
+                }
+            });
+            if (Wsman::RunspacePoolClient *client = m_manager->client(m_managedId))
+                connect(client, &Wsman::RunspacePoolClient::failed, this,
+                        [this](const Wsman::ClientError &error) { m_lastFailure = error; });
+        } else {
+            attachManaged();
+        }
+        updateCondition();
+        return;
+    }
     m_session->enter(m_options, m_enter);
     if (Wsman::RunspacePoolClient *client = m_session->client()) {
+        connect(client, &Wsman::RunspacePoolClient::failed, this, [this](const Wsman::ClientError &error) {
+            m_lastFailure = error;
+            Q_EMIT failed(error);
+        });
         connect(client, &Wsman::RunspacePoolClient::networkInterrupted, this, [this] {
             m_interrupted = true;
             updateCondition();
@@ -178,13 +255,20 @@ void ConsoleTab::reconnect()
     if (m_title.isEmpty() && m_enter.computerName.isEmpty())
         return;
     m_view->endPartialLine();
+    if (m_persistent && m_manager && m_managedId != 0) {
+        const std::optional<Session::PSSessionInfo> info = m_manager->find(m_managedId);
+        if (!info || info->state == Session::PSSessionState::Broken || info->state == Session::PSSessionState::Closed) {
+            m_manager->remove(m_managedId);
+            m_managedId = 0; // a new session replaces the broken one
+        }
+    }
     m_ui->note(Session::NoteKind::Info, tr("Reconnecting to %1...").arg(m_title));
     enterSession();
 }
 
 bool ConsoleTab::canReconnect() const
 {
-    return m_session
+    return (m_session || m_persistent)
         && (m_condition == Condition::Broken || m_condition == Condition::Disconnected || m_condition == Condition::Closed);
 }
 
@@ -203,7 +287,12 @@ void ConsoleTab::onSessionState(Session::SessionState state)
 void ConsoleTab::updateCondition()
 {
     Condition c = Condition::Idle;
-    switch (state()) {
+    Session::SessionState current = state();
+    if (m_opening)
+        current = Session::SessionState::Connecting;
+    else if (m_persistent && current == Session::SessionState::Idle && m_lastFailure)
+        current = Session::SessionState::Broken;
+    switch (current) {
     case Session::SessionState::Idle: c = Condition::Idle; break;
     case Session::SessionState::Connecting: c = Condition::Connecting; break;
     case Session::SessionState::Ready: c = Condition::Ready; break;
@@ -366,6 +455,33 @@ void ConsoleTab::resetZoom()
     m_view->resetZoom();
     m_input->editor()->setFont(m_view->font());
     m_input->secretField()->setFont(m_view->font());
+}
+
+void ConsoleTab::applySettings(const ConsoleSettings &settings)
+{
+    m_view->setBaseFont(settings.font);
+    m_input->editor()->setFont(m_view->font());
+    m_input->secretField()->setFont(m_view->font());
+    m_view->setMaximumLines(settings.scrollbackLines);
+    m_view->clearColorOverrides();
+    const int fg = OutputView::nearestConsoleColor(settings.foreground);
+    const int bg = OutputView::nearestConsoleColor(settings.background, fg);
+    m_view->setColorOverride(fg, settings.foreground);
+    m_view->setColorOverride(bg, settings.background);
+    m_ui->setDefaultColors(fg, bg);
+    QPalette palette = m_input->palette();
+    for (QPalette::ColorRole role : {QPalette::Base, QPalette::Window})
+        palette.setColor(role, settings.background);
+    for (QPalette::ColorRole role : {QPalette::Text, QPalette::WindowText})
+        palette.setColor(role, settings.foreground);
+    m_input->setPalette(palette);
+    m_input->setAutoFillBackground(true);
+}
+
+void ConsoleTab::addPinnedCertificate(const QByteArray &sha256)
+{
+    if (!m_options.pinnedSha256.contains(sha256))
+        m_options.pinnedSha256.append(sha256);
 }
 
 void ConsoleTab::setScrollbackLines(qsizetype lines)

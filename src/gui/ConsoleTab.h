@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gui/SettingsDialog.h"
 #include "session/InteractiveSession.h"
 #include "wsman/RunspacePoolClient.h"
 
@@ -15,6 +16,7 @@ class QPushButton;
 
 namespace Session {
 class CommandHistory;
+class SessionManager;
 }
 
 namespace Gui {
@@ -67,6 +69,21 @@ public:
     // Where the per-host command history lives (default CommandHistory::defaultDirectory());
     // set before start().
     void setHistoryDirectory(const QString &directory);
+    // Persistent sessions (New-PSSession, then Enter-PSSession -Id): with a manager set, start()
+    // creates the session in it and enters it; exit leaves it open there.
+    void setSessionManager(Session::SessionManager *manager, bool persistent);
+    // Enters a session of the manager (Sessions panel); `title` as in start().
+    void attachSession(Session::SessionManager *manager, int id, const QString &title);
+    int managedSessionId() const { return m_managedId; } // 0: a temporary session
+
+    // Font, colours and scrollback from the Settings dialog (ConsoleSettings::load() at
+    // construction). The colours replace the nearest console colours, which become the RawUI
+    // ForegroundColor / BackgroundColor the remote host sees in the HostInfo.
+    void applySettings(const ConsoleSettings &settings);
+    // The server certificate pins for the next reconnect() (trust on first use).
+    void addPinnedCertificate(const QByteArray &sha256);
+    // The connection failure that ended the last attempt (Broken), if any.
+    const std::optional<Wsman::ClientError> &lastFailure() const { return m_lastFailure; }
     // Runs a line as if typed and entered (scripts, tests); false when refused.
     bool runLine(const QString &line);
 
@@ -85,12 +102,17 @@ Q_SIGNALS:
     void windowTitleRequested(const QString &title); // the remote host set $host.UI.RawUI.WindowTitle
     void finished(); // the session left (exit, Exit-PSSession) or could not open / broke for good
     void conditionChanged(Gui::ConsoleTab::Condition condition);
+    // The client failed (e.g. an untrusted server certificate: transport->kind Tls with the
+    // peerCertificate), before the tab turns Broken.
+    void failed(const Wsman::ClientError &error);
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void enterSession();
+    void attachManaged();
+    void setupHistory(const QString &key);
     void onCommand(const QString &line);
     void onCtrlC();
     void onSessionState(Session::SessionState state);
@@ -116,6 +138,11 @@ private:
     bool m_interrupted = false; // the connection dropped and is being retried
     bool m_disconnected = false;
     bool m_finishedSent = false;
+    std::optional<Wsman::ClientError> m_lastFailure;
+    QPointer<Session::SessionManager> m_manager;
+    bool m_persistent = false;
+    int m_managedId = 0;
+    bool m_opening = false; // the manager is opening the persistent session
 };
 
 } // namespace Gui

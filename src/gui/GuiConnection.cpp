@@ -39,7 +39,8 @@ std::pair<QString, QString> culturesFor(const SavedHost &host, const QLocale &lo
     const QStringList uiLanguages = locale.uiLanguages();
     QString uiLocal = local;
     for (const QString &language : uiLanguages) {
-        if (language.contains(u'-') || language.contains(u'_')) {
+        // "de-DE", not "de-Latn-DE": .NET culture names carry no script for these.
+        if (language.count(u'-') + language.count(u'_') == 1) {
             uiLocal = cultureName(language);
             break;
         }

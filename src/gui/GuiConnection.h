@@ -33,6 +33,7 @@ struct ConnectionRequest {
     bool allowDelegation = false;
     std::optional<QByteArray> pinCertificate;
     QString traceFile;
+    bool persistent = false; // New-PSSession: kept in the Sessions panel after the tab leaves it
 };
 
 // What the status bar shows about a tab's connection.

@@ -50,6 +50,7 @@ HostsPanel::HostsPanel(SavedHostStore *store, QWidget *parent) : QWidget(parent)
     m_tree->setColumnCount(2);
     m_tree->setHeaderLabels({tr("Host"), tr("Computer")});
     m_tree->header()->setStretchLastSection(true);
+    m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
     m_tree->setExpandsOnDoubleClick(true);
     layout->addWidget(m_tree, 1);

@@ -3,11 +3,15 @@
 #include "cli/ConnectionOptions.h"
 #include "credentials/CredentialStore.h"
 #include "gui/AboutDialog.h"
+#include "gui/CertificateDialog.h"
 #include "gui/ConnectionDialog.h"
 #include "gui/ConsoleTab.h"
 #include "gui/HostsPanel.h"
 #include "gui/SavedHostStore.h"
+#include "gui/SessionsPanel.h"
 #include "gui/SettingsDialog.h"
+#include "session/SessionManager.h"
+#include "wsman/CertificateStore.h"
 
 #include <QAction>
 #include <QApplication>
@@ -53,6 +57,17 @@ MainWindow::MainWindow(SavedHostStore *store, Credentials::CredentialStore *cred
     connect(m_hosts, &HostsPanel::editRequested, this, &MainWindow::editHost);
     connect(m_hosts, &HostsPanel::duplicateRequested, this, &MainWindow::duplicateHost);
     connect(m_hosts, &HostsPanel::deleteRequested, this, &MainWindow::deleteHost);
+
+    m_sessionManager = new Session::SessionManager(this);
+    auto *sessionsDock = new QDockWidget(tr("Sessions"), this);
+    sessionsDock->setObjectName(u"sessionsDock"_s);
+    m_sessionsPanel = new SessionsPanel(m_sessionManager, sessionsDock);
+    sessionsDock->setWidget(m_sessionsPanel);
+    addDockWidget(Qt::LeftDockWidgetArea, sessionsDock);
+    resizeDocks({hostsDock, sessionsDock}, {360, 360}, Qt::Horizontal);
+    resizeDocks({hostsDock, sessionsDock}, {420, 220}, Qt::Vertical);
+    connect(m_sessionsPanel, &SessionsPanel::enterRequested, this, [this](int id) { enterManagedSession(id); });
+    connect(m_sessionsPanel, &SessionsPanel::message, this, &MainWindow::showMessage);
 
     m_cultureLabel = new QLabel(this);
     m_transportLabel = new QLabel(this);
@@ -127,6 +142,12 @@ void MainWindow::createActions()
     QAction *settings = action(tr("&Settings..."), QKeySequence(), u"configure"_s, [this] {
         auto *dialog = new SettingsDialog(this);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this] {
+            const ConsoleSettings console = ConsoleSettings::load();
+            for (int i = 0; i < m_tabs->count(); ++i)
+                if (auto *tab = qobject_cast<ConsoleTab *>(m_tabs->widget(i)))
+                    tab->applySettings(console);
+        });
         dialog->open();
     });
     QAction *about = action(tr("&About PSRemote"), QKeySequence(), u"help-about"_s, [this] {
@@ -140,6 +161,11 @@ void MainWindow::createActions()
         if (!m_hosts->currentHostId().isEmpty())
             openSavedHost(m_hosts->currentHostId());
     });
+    QAction *newSession = action(tr("New &PSSession"), QKeySequence(), u"list-add"_s, [this] {
+        if (!m_hosts->currentHostId().isEmpty())
+            openPersistentSession(m_hosts->currentHostId());
+    });
+    newSession->setObjectName(u"actionNewPSSession"_s);
     QAction *editHost = action(tr("&Edit Host..."), QKeySequence(), u"document-edit"_s, [this] { this->editHost(m_hosts->currentHostId()); });
     QAction *duplicateHost = action(tr("D&uplicate Host"), QKeySequence(), u"edit-copy"_s,
                                     [this] { this->duplicateHost(m_hosts->currentHostId()); });
@@ -158,8 +184,9 @@ void MainWindow::createActions()
     view->addActions({zoomIn, zoomOut, resetZoom});
     view->addSeparator();
     view->addAction(findChild<QDockWidget *>(u"hostsDock"_s)->toggleViewAction());
+    view->addAction(findChild<QDockWidget *>(u"sessionsDock"_s)->toggleViewAction());
     QMenu *hosts = menuBar()->addMenu(tr("H&osts"));
-    hosts->addActions({connectHost, addHost, editHost, duplicateHost, deleteHost});
+    hosts->addActions({connectHost, newSession, addHost, editHost, duplicateHost, deleteHost});
     QMenu *session = menuBar()->addMenu(tr("&Session"));
     session->addActions({interrupt, next, previous});
     QMenu *help = menuBar()->addMenu(tr("&Help"));
@@ -179,40 +206,26 @@ ConsoleTab *MainWindow::currentTab() const
     return qobject_cast<ConsoleTab *>(m_tabs->currentWidget());
 }
 
-QString MainWindow::stateMarker(Session::SessionState state)
+QString MainWindow::stateMarker(ConsoleTab::Condition condition)
 {
-    switch (state) {
-    case Session::SessionState::Idle:
+    using C = ConsoleTab::Condition;
+    switch (condition) {
+    case C::Idle:
         return u"\u25CB"_s; // white circle
-    case Session::SessionState::Connecting:
+    case C::Connecting:
         return u"\u25CC"_s; // dotted circle
-    case Session::SessionState::Ready:
+    case C::Ready:
         return u"\u25CF"_s; // black circle
-    case Session::SessionState::Busy:
+    case C::Busy:
         return u"\u25D4"_s; // circle with quadrant
-    case Session::SessionState::Closed:
-        return u"\u2013"_s; // en dash
-    case Session::SessionState::Broken:
+    case C::Reconnecting:
+        return u"\u21BB"_s; // clockwise open circle arrow
+    case C::Broken:
         return u"\u2716"_s; // heavy x
-    }
-    return {};
-}
-
-QString MainWindow::stateText(Session::SessionState state)
-{
-    switch (state) {
-    case Session::SessionState::Idle:
-        return tr("not connected");
-    case Session::SessionState::Connecting:
-        return tr("connecting");
-    case Session::SessionState::Ready:
-        return tr("ready");
-    case Session::SessionState::Busy:
-        return tr("busy");
-    case Session::SessionState::Closed:
-        return tr("disconnected");
-    case Session::SessionState::Broken:
-        return tr("broken");
+    case C::Disconnected:
+        return u"\u25A1"_s; // white square
+    case C::Closed:
+        return u"\u2013"_s; // en dash
     }
     return {};
 }
@@ -222,22 +235,25 @@ void MainWindow::updateTabTitle(ConsoleTab *tab)
     const int index = m_tabs->indexOf(tab);
     if (index < 0)
         return;
-    const Session::SessionState state = tab->state();
-    m_tabs->setTabText(index, stateMarker(state) + u' ' + tab->title());
-    m_tabs->setTabToolTip(index, tr("%1 (%2)").arg(tab->title(), stateText(state)));
+    const ConsoleTab::Condition condition = tab->condition();
+    m_tabs->setTabText(index, stateMarker(condition) + u' ' + tab->title());
+    m_tabs->setTabToolTip(index, tr("%1 (%2)").arg(tab->title(), ConsoleTab::conditionText(condition)));
 }
 
 ConsoleTab *MainWindow::openConnection(ConnectionRequest request)
 {
     auto *tab = new ConsoleTab(m_tabs);
+    tab->setSessionManager(m_sessionManager, request.persistent);
     const QString label = request.host.name.isEmpty() ? request.host.targetLabel() : request.host.name;
-    const int index = m_tabs->addTab(tab, stateMarker(Session::SessionState::Connecting) + u' ' + label);
+    const int index = m_tabs->addTab(tab, stateMarker(ConsoleTab::Condition::Connecting) + u' ' + label);
     m_tabs->setCurrentIndex(index);
     connect(tab, &ConsoleTab::titleChanged, this, [this, tab] { updateTabTitle(tab); });
     connect(tab, &ConsoleTab::stateChanged, this, [this, tab] {
         updateTabTitle(tab);
         updateStatus();
     });
+    connect(tab, &ConsoleTab::conditionChanged, this, [this, tab] { updateTabTitle(tab); });
+    connect(tab, &ConsoleTab::failed, this, [this, tab](const Wsman::ClientError &error) { onTabFailed(tab, error); });
     connect(tab, &ConsoleTab::windowTitleRequested, this, [this, tab](const QString &title) {
         if (tab == currentTab())
             setWindowTitle(tr("%1 - PSRemote").arg(title));
@@ -270,6 +286,43 @@ ConsoleTab *MainWindow::openConnection(ConnectionRequest request)
             showMessage(tr("The password could not be stored in the keychain: %1").arg(message));
     });
     connection->start();
+    return tab;
+}
+
+ConsoleTab *MainWindow::openPersistentSession(const QString &hostId)
+{
+    std::optional<SavedHost> host = m_store->find(hostId);
+    if (!host)
+        return nullptr;
+    ConnectionRequest request;
+    request.host = *host;
+    request.persistent = true;
+    return openConnection(std::move(request));
+}
+
+ConsoleTab *MainWindow::enterManagedSession(int id)
+{
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto *open = qobject_cast<ConsoleTab *>(m_tabs->widget(i));
+        if (open && open->managedSessionId() == id && open->state() != Session::SessionState::Closed
+            && open->state() != Session::SessionState::Broken) {
+            m_tabs->setCurrentIndex(i);
+            return open;
+        }
+    }
+    const std::optional<Session::PSSessionInfo> info = m_sessionManager->find(id);
+    if (!info)
+        return nullptr;
+    auto *tab = new ConsoleTab(m_tabs);
+    const QString title = u"%1 (%2)"_s.arg(info->computerName, info->name);
+    m_tabs->setCurrentIndex(m_tabs->addTab(tab, stateMarker(ConsoleTab::Condition::Connecting) + u' ' + title));
+    connect(tab, &ConsoleTab::titleChanged, this, [this, tab] { updateTabTitle(tab); });
+    connect(tab, &ConsoleTab::conditionChanged, this, [this, tab] { updateTabTitle(tab); });
+    connect(tab, &ConsoleTab::stateChanged, this, [this, tab] {
+        updateTabTitle(tab);
+        updateStatus();
+    });
+    tab->attachSession(m_sessionManager, id, title);
     return tab;
 }
 
@@ -506,6 +559,33 @@ void MainWindow::updateStatus()
     m_encryptionLabel->setText(s.encryption);
     m_encryptionLabel->setStyleSheet(s.encrypted ? QString() : u"color: #b00020; font-weight: bold;"_s);
     setWindowTitle(tr("%1 - PSRemote").arg(tab->title()));
+}
+
+// Same policy as psremote-cli's pin loop: an unknown certificate may be pinned after the user saw
+// it; a certificate that contradicts an existing pin is never offered as a simple yes.
+void MainWindow::onTabFailed(ConsoleTab *tab, const Wsman::ClientError &error)
+{
+    if (!error.transport || error.transport->kind != Wsman::TransportErrorKind::Tls
+        || error.transport->peerCertificate.isNull() || !m_requests.contains(tab))
+        return;
+    const auto target = m_requests.value(tab).host.connection.resolve();
+    if (!target)
+        return;
+    const QString endpoint = Wsman::CertificateStore::endpointKey(target.value().host, target.value().port);
+    const Wsman::TransportError &tls = *error.transport;
+    auto *dialog = new CertificateDialog(endpoint, tls.peerCertificate, tls.sslErrors, tls.pinMismatch, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, endpoint, tab = QPointer<ConsoleTab>(tab)] {
+        if (dialog->isPinMismatch())
+            return;
+        if (!Wsman::CertificateStore().addPin(endpoint, dialog->sha256()))
+            showMessage(tr("Cannot store the certificate pin in %1").arg(Wsman::sharedSettingsFilePath()));
+        if (!tab)
+            return;
+        tab->addPinnedCertificate(dialog->sha256());
+        tab->reconnect();
+    });
+    dialog->open();
 }
 
 void MainWindow::showMessage(const QString &text)

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -58,6 +59,44 @@ QColor OutputView::consoleColor(int index)
         0x767676, 0x3B78FF, 0x16C60C, 0x61D6D6, 0xE74856, 0xB4009E, 0xF9F1A5, 0xF2F2F2,
     };
     return QColor(campbell[static_cast<size_t>(std::clamp(index, 0, 15))]);
+}
+
+QColor OutputView::color(int index) const
+{
+    const QColor &o = m_overrides[static_cast<size_t>(std::clamp(index, 0, 15))];
+    return o.isValid() ? o : consoleColor(index);
+}
+
+void OutputView::setColorOverride(int index, const QColor &color)
+{
+    m_overrides[static_cast<size_t>(std::clamp(index, 0, 15))] = color;
+    viewport()->update();
+}
+
+void OutputView::clearColorOverrides()
+{
+    m_overrides.fill(QColor());
+    viewport()->update();
+}
+
+int OutputView::nearestConsoleColor(const QColor &color, int avoid)
+{
+    int best = avoid == 0 ? 1 : 0;
+    int bestDistance = std::numeric_limits<int>::max();
+    for (int i = 0; i < 16; ++i) {
+        if (i == avoid)
+            continue;
+        const QColor c = consoleColor(i);
+        const int dr = c.red() - color.red();
+        const int dg = c.green() - color.green();
+        const int db = c.blue() - color.blue();
+        const int distance = dr * dr + dg * dg + db * db;
+        if (distance < bestDistance) {
+            bestDistance = distance;
+            best = i;
+        }
+    }
+    return best;
 }
 
 void OutputView::append(const QString &text, bool newline, int foreground, int background)
@@ -317,7 +356,7 @@ void OutputView::paintEvent(QPaintEvent *)
 {
     QPainter p(viewport());
     p.setFont(font());
-    p.fillRect(viewport()->rect(), consoleColor(m_defaultBg));
+    p.fillRect(viewport()->rect(), color(m_defaultBg));
     const qsizetype first = verticalScrollBar()->value();
     const qsizetype firstColumn = horizontalScrollBar()->value();
     const qsizetype visibleColumns = columns() + 2;
@@ -341,7 +380,7 @@ void OutputView::paintEvent(QPaintEvent *)
         for (const Span &s : line.spans) {
             if (s.bg == DefaultColor || s.start + s.length < firstColumn || s.start > lastColumn)
                 continue;
-            p.fillRect(QRect(columnX(s.start), y, s.length * m_charWidth, m_lineHeight), consoleColor(s.bg));
+            p.fillRect(QRect(columnX(s.start), y, s.length * m_charWidth, m_lineHeight), color(s.bg));
         }
         if (!m_findText.isEmpty()) {
             qsizetype at = line.text.indexOf(m_findText, 0, Qt::CaseInsensitive);
@@ -362,7 +401,7 @@ void OutputView::paintEvent(QPaintEvent *)
             const qsizetype to = std::min<qsizetype>(s.start + s.length, lastColumn);
             if (to <= from)
                 continue;
-            p.setPen(consoleColor(effectiveFg(s.fg)));
+            p.setPen(color(effectiveFg(s.fg)));
             p.drawText(columnX(from), y + m_ascent, line.text.mid(from, to - from));
         }
     }

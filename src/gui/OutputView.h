@@ -6,6 +6,7 @@
 #include <QString>
 #include <QVarLengthArray>
 
+#include <array>
 #include <deque>
 
 namespace Gui {
@@ -24,7 +25,14 @@ public:
     explicit OutputView(QWidget *parent = nullptr);
     ~OutputView() override;
 
-    static QColor consoleColor(int index); // System.ConsoleColor -> RGB
+    static QColor consoleColor(int index); // System.ConsoleColor -> RGB (Campbell)
+    // The colour this view paints for an index: the Campbell one unless the console settings
+    // replaced it (as a console's colour scheme does; the remote side still sees the index).
+    QColor color(int index) const;
+    void setColorOverride(int index, const QColor &color);
+    void clearColorOverrides();
+    // The index whose Campbell colour is closest to `color` (never `avoid`).
+    static int nearestConsoleColor(const QColor &color, int avoid = -1);
 
     // Appends text in the given colours (DefaultColor: the current default); '\n' ends a line,
     // `newline` ends the last one. Without it the next append continues the same line.
@@ -123,6 +131,7 @@ private:
     qsizetype m_widest = 0;
     int m_defaultFg = 7;
     int m_defaultBg = 0;
+    std::array<QColor, 16> m_overrides; // invalid: Campbell
 
     QFont m_baseFont;
     int m_zoom = 0;

@@ -41,6 +41,13 @@ TabHostUi::~TabHostUi()
     closeDialogs();
 }
 
+void TabHostUi::setDefaultColors(int foreground, int background)
+{
+    m_view.setDefaultColors(foreground, background);
+    m_raw.foregroundColor = m_view.defaultForeground();
+    m_raw.backgroundColor = m_view.defaultBackground();
+}
+
 void TabHostUi::onViewResized(int columns, int rows)
 {
     m_raw.windowSize = Psrp::Size{columns, rows};

@@ -33,6 +33,8 @@ public:
     QList<QDialog *> openDialogs() const;
     void closeDialogs();
     Session::SessionState lastState() const { return m_state; }
+    // The RawUI colours (System.ConsoleColor) of plain output, as the console settings chose them.
+    void setDefaultColors(int foreground, int background);
 
     Session::RawUiState rawUi() const override;
     void rawUiChanged(Psrp::HostMethodId setter, const Session::RawUiState &state) override;

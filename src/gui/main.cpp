@@ -1,5 +1,6 @@
 #include "credentials/KeychainCredentialStore.h"
 #include "gui/CommandLine.h"
+#include "gui/LoopbackDemo.h"
 #include "gui/MainWindow.h"
 #include "gui/SavedHostStore.h"
 #include "gui/Translations.h"
@@ -64,6 +65,13 @@ int main(int argc, char **argv)
         }
     }
 
+    // The demo endpoint's password leaves the environment at once (children never see it).
+    std::shared_ptr<Wsman::Secret> demoPassword;
+    if (commandLine.loopbackDemoPort != 0 && qEnvironmentVariableIsSet(Gui::LoopbackDemoPasswordVariable)) {
+        demoPassword = std::make_shared<Wsman::Secret>(qEnvironmentVariable(Gui::LoopbackDemoPasswordVariable));
+        qunsetenv(Gui::LoopbackDemoPasswordVariable);
+    }
+
     QApplication app(argc, argv);
     QApplication::setApplicationDisplayName(u"PSRemote"_s);
     QGuiApplication::setDesktopFileName(Wsman::SettingsApplication);
@@ -74,9 +82,20 @@ int main(int argc, char **argv)
     Credentials::KeychainCredentialStore credentials;
     Gui::MainWindow window(&store, &credentials);
     window.show();
-    if (savedHost)
+    if (commandLine.loopbackDemoPort != 0) {
+        const Gui::LoopbackDemoSeed seed = Gui::ensureLoopbackDemoHost(store, commandLine.loopbackDemoPort);
+        if (seed.error)
+            print(stderr, u"psremote: "_s + *seed.error + u'\n');
+        if (std::optional<Gui::SavedHost> demo = store.find(seed.id)) {
+            Gui::ConnectionRequest request;
+            request.host = *demo;
+            request.password = demoPassword;
+            window.openConnection(std::move(request));
+        }
+    } else if (savedHost) {
         window.openSavedHost(savedHost->id);
-    else if (commandLine.connection)
+    } else if (commandLine.connection) {
         window.openCommandLine(*commandLine.connection);
+    }
     return app.exec();
 }

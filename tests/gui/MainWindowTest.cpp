@@ -166,7 +166,7 @@ TEST(MainWindow, DoubleClickedSavedHostConnectsToTheLoopbackEndpoint)
     ASSERT_TRUE(ShellTest::waitFor([&] { return tab->state() == Session::SessionState::Ready; }))
         << Session::sessionStateName(tab->state()).toStdString();
     EXPECT_EQ(window.findChild<QInputDialog *>(u"passwordDialog"_s), nullptr);
-    EXPECT_TRUE(window.tabs()->tabText(0).startsWith(Gui::MainWindow::stateMarker(Session::SessionState::Ready)));
+    EXPECT_TRUE(window.tabs()->tabText(0).startsWith(Gui::MainWindow::stateMarker(Gui::ConsoleTab::Condition::Ready)));
     EXPECT_TRUE(window.findChild<QLabel *>(u"encryptionLabel"_s)->text().contains(u"NoEncryption"_s));
 }
 
