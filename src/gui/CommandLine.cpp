@@ -67,6 +67,11 @@ CommandLine CommandLine::parse(const QStringList &arguments)
             i += 2;
             continue;
         }
+        if (arg == u"--new-connection") {
+            result.newConnection = true;
+            ++i;
+            continue;
+        }
         if (arg == u"--password-stdin")
             return failure(u"--password-stdin: the application asks for the password (or takes it from the "
                            "keychain); use psremote-cli for scripts"_s);
@@ -83,6 +88,9 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     }
     if (result.loopbackDemoPort != 0 && (anyConnectionOption || !result.savedHost.isEmpty()))
         return failure(u"--loopback-demo cannot be combined with --saved-host, HOST or connection options"_s);
+    if (result.newConnection && (anyConnectionOption || !result.savedHost.isEmpty() || result.loopbackDemoPort != 0))
+        return failure(u"--new-connection opens the connection dialog; it cannot be combined with HOST, "
+                       "--saved-host or connection options"_s);
     if (anyConnectionOption && !result.savedHost.isEmpty())
         return failure(u"--saved-host cannot be combined with HOST or connection options"_s);
     if (anyConnectionOption) {
@@ -98,6 +106,7 @@ QString CommandLine::helpText()
     return u"Usage: psremote [connection options] HOST\n"
            "       psremote --saved-host NAME|Folder/Name\n"
            "       psremote --loopback-demo PORT\n"
+           "       psremote --new-connection\n"
            "       psremote [--version | --help]\n"
            "\n"
            "PSRemote: PowerShell remoting (WinRM) consoles in tabs. Without arguments the main\n"
@@ -111,6 +120,7 @@ QString CommandLine::helpText()
            "                              through the saved host \"Loopback demo\" (added when\n"
            "                              absent; other saved hosts are never touched). Password:\n"
            "                              $PSREMOTE_DEMO_PASSWORD (installer/run.sh), else asked.\n"
+           "  --new-connection            Open the main window with the connection dialog.\n"
            "  --version                   Print `psremote X.Y.Z` and exit.\n"
            "  --help                      Print this text and exit.\n"
            "\n"_s

@@ -96,6 +96,8 @@ int main(int argc, char **argv)
         window.openSavedHost(savedHost->id);
     } else if (commandLine.connection) {
         window.openCommandLine(*commandLine.connection);
+    } else if (commandLine.newConnection) {
+        window.newConnection();
     }
     return app.exec();
 }

@@ -109,4 +109,10 @@ TEST(CommandLine, ParsesConnectionOptionsSavedHostsAndQtOptions)
     EXPECT_EQ(CommandLine::parse({u"--password-stdin"_s, u"web1"_s}).action, CommandLine::Action::Error);
     EXPECT_EQ(CommandLine::parse({}).action, CommandLine::Action::Open);
     EXPECT_EQ(CommandLine::parse({u"web1"_s, u"--version"_s}).action, CommandLine::Action::Version);
+
+    c = CommandLine::parse({u"--new-connection"_s});
+    EXPECT_EQ(c.action, CommandLine::Action::Open);
+    EXPECT_TRUE(c.newConnection);
+    EXPECT_FALSE(CommandLine::parse({}).newConnection);
+    EXPECT_EQ(CommandLine::parse({u"--new-connection"_s, u"web1"_s}).action, CommandLine::Action::Error);
 }
