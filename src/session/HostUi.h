@@ -94,6 +94,14 @@ QString sessionStateName(SessionState state);
 // What the session itself says (not remote output); the UI shows it apart from the output.
 enum class NoteKind { Info, Warning, Error };
 
+// The network connection under an entered session (robust connection, users-and-peers 0.3),
+// orthogonal to SessionState: Reconnecting while the network is down and retried (the session
+// stays Ready / Busy, a line typed meanwhile is queued), Disconnecting once the retries ran out,
+// Disconnected when the server keeps the session for a later reconnect (SessionState Broken until
+// InteractiveSession::reconnect()), Lost when it could not (SessionState Broken for good).
+enum class ConnectionCondition { Connected, Reconnecting, Disconnecting, Disconnected, Lost };
+QString connectionConditionName(ConnectionCondition condition);
+
 struct CredentialRequest {
     QString caption; // already re-captioned as a request from the remote computer
     QString message;
@@ -152,6 +160,9 @@ public:
     virtual void cancelInput() = 0;
     virtual void notifyApplication(bool begin) = 0; // NotifyBeginApplication / NotifyEndApplication
     virtual void flushInputBuffer() = 0;
+    // The connection condition changed; the session's notes and its "Network connection
+    // interrupted" progress item tell the user in PowerShell's words. Optional.
+    virtual void connectionChanged(ConnectionCondition condition) { (void)condition; }
 
     virtual void readLine(Reply<QString> reply) = 0;
     virtual void readLineAsSecureString(Reply<Wsman::Secret> reply) = 0;

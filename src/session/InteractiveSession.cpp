@@ -4,6 +4,8 @@
 
 #include <QTimer>
 
+#include <algorithm>
+
 #include <utility>
 
 using namespace Qt::Literals::StringLiterals;
@@ -23,6 +25,25 @@ QString sessionStateName(SessionState state)
     case SessionState::Broken: return u"Broken"_s;
     }
     return {};
+}
+
+QString connectionConditionName(ConnectionCondition condition)
+{
+    switch (condition) {
+    case ConnectionCondition::Connected: return u"Connected"_s;
+    case ConnectionCondition::Reconnecting: return u"Reconnecting"_s;
+    case ConnectionCondition::Disconnecting: return u"Disconnecting"_s;
+    case ConnectionCondition::Disconnected: return u"Disconnected"_s;
+    case ConnectionCondition::Lost: return u"Lost"_s;
+    }
+    return {};
+}
+
+QString cannotEnterBusyDisconnectedText(const QString &session)
+{
+    return u"Cannot enter session %1: it is disconnected and still running a command. Reconnect it first "
+           "(Connect in the session list, or psremote-cli enter --instance-id), let the command finish, then "
+           "enter it."_s.arg(session);
 }
 
 Psrp::HostInfo RawUiState::hostInfo() const
@@ -59,6 +80,40 @@ QString busyText()
 {
     return u"The session is busy. You will be connected to the session as soon as it is available. "
            "To cancel the Enter-PSSession command, press Ctrl-C."_s;
+}
+
+// Robust connection (users-and-peers 0.3, PowerShell's RemotingErrorIdStrings).
+QString minutesText(qint64 ms)
+{
+    return QString::number(double(std::max<qint64>(0, ms)) / 60000.0, 'g', 3);
+}
+
+QString interruptedText(const QString &computer, qint64 maxRetryTimeMs)
+{
+    return u"The network connection to %1 has been interrupted. Attempting to reconnect for up to %2 minutes..."_s
+        .arg(computer, minutesText(maxRetryTimeMs));
+}
+
+QString restoredText(const QString &computer)
+{
+    return u"The network connection to %1 has been restored."_s.arg(computer);
+}
+
+QString reconnectFailedText(const QString &computer)
+{
+    return u"The reconnection attempt to %1 failed. Attempting to disconnect the session..."_s.arg(computer);
+}
+
+QString disconnectedText(const QString &computer)
+{
+    return u"Computer %1 has been successfully disconnected."_s.arg(computer);
+}
+
+QString repairText(const QString &computer, const QUuid &instanceId)
+{
+    return u"The network connection to %1 was lost and the session was disconnected; the remote computer keeps it "
+           "until its idle timeout. Repair the network connection, then reconnect: Reconnect in this tab, or "
+           "psremote-cli enter --instance-id %2."_s.arg(computer, instanceId.toString(QUuid::WithoutBraces));
 }
 
 QString noPushText()
@@ -190,9 +245,34 @@ void InteractiveSession::attach(Wsman::RunspacePoolClient *client, EnterOptions 
         return;
     m_enter = std::move(enterOptions);
     m_enter.closeOnExit = false;
+    // What the pool was opened with is what the server uses (WS-Management Locale/DataLocale).
+    m_culture = client->options().sessionOption.culture;
+    m_uiCulture = client->options().sessionOption.uiCulture;
     m_client = client;
+    m_condition = ConnectionCondition::Connected;
+    m_reconnectFailed = false;
     connectClient();
     setState(SessionState::Connecting);
+    if (m_client->state() == Psrp::RunspacePoolState::Disconnected) {
+        // Users-and-peers 0.3: entering a Disconnected session connects it first; one still
+        // running a command is refused.
+        const QString name = m_enter.computerName.isEmpty() ? computer() : m_enter.computerName;
+        if (!m_client->activePipelines().isEmpty()) {
+            m_failure = cannotEnterBusyDisconnectedText(name);
+            m_ui.note(NoteKind::Error, m_failure);
+            leave();
+            return;
+        }
+        setCondition(ConnectionCondition::Disconnected);
+        if (auto r = m_client->reconnect(); !r) {
+            m_failure = u"Cannot enter session %1: %2"_s.arg(name, r.error().detail);
+            m_ui.note(NoteKind::Error, m_failure);
+            leave();
+            return;
+        }
+        m_probeAfterReconnect = true;
+        return;
+    }
     if (!m_client->activePipelines().isEmpty()) {
         m_phase = Phase::WaitingIdle;
         m_ui.note(NoteKind::Warning, busyText());
@@ -215,6 +295,12 @@ void InteractiveSession::connectClient()
         connect(c, &C::sessionKeyReady, this, &InteractiveSession::onSessionKey),
         connect(c, &C::failed, this, &InteractiveSession::onFailed),
         connect(c, &C::closed, this, &InteractiveSession::onClosed),
+        connect(c, &C::networkInterrupted, this, &InteractiveSession::onNetworkInterrupted),
+        connect(c, &C::reconnectAttempt, this, &InteractiveSession::onReconnectAttempt),
+        connect(c, &C::networkRestored, this, &InteractiveSession::onNetworkRestored),
+        connect(c, &C::reconnectFailed, this, &InteractiveSession::onReconnectFailed),
+        connect(c, &C::disconnected, this, &InteractiveSession::onDisconnected),
+        connect(c, &C::reconnected, this, &InteractiveSession::onReconnected),
     };
 }
 
@@ -310,6 +396,10 @@ Psrp::Result<void> InteractiveSession::runLine(const QString &line)
     if (m_state == SessionState::Busy)
         return Psrp::makeError(Psrp::ErrorCode::InvalidState,
                                u"a command is still running: wait for it, or press Ctrl+C to stop it"_s);
+    if (m_condition == ConnectionCondition::Disconnecting || m_condition == ConnectionCondition::Disconnected)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState,
+                               u"Command '%1' was not run: the session to %2 is disconnected. Repair the network "
+                               "connection, then reconnect the session."_s.arg(line.trimmed(), computer()));
     if (m_state != SessionState::Ready || !m_client)
         return Psrp::makeError(Psrp::ErrorCode::InvalidState,
                                u"Command '%1' was not run as the session in which it was intended to run was "
@@ -335,6 +425,9 @@ Psrp::Result<void> InteractiveSession::runLine(const QString &line)
     m_echoes.clear();
     setState(SessionState::Busy);
     Q_EMIT lineStarted(line);
+    if (m_client->isReconnecting())
+        m_ui.note(NoteKind::Info, u"The network connection to %1 is interrupted: the command is queued and runs once "
+                                  "the connection is restored."_s.arg(computer()));
     return {};
 }
 
@@ -354,12 +447,17 @@ InterruptResult InteractiveSession::interrupt()
         m_ui.note(NoteKind::Info, u"Stopping the running command (press Ctrl+C again to abandon it)..."_s);
         return InterruptResult::Stopping;
     }
-    // A second Ctrl+C: the pipeline is left to the client's CancelTimeout terminate; the session
-    // forgets it and is usable again; everything already shown stays.
-    m_abandoned.append(m_line);
-    m_ui.note(NoteKind::Warning,
-              u"The running command was abandoned; it may still run on the remote computer until it stops."_s);
-    endLine(PSInvocationState::Stopped);
+    // A second Ctrl+C: Signal terminate ends the command on the server now (no CancelTimeout
+    // wait); the session is usable again and everything already shown stays.
+    const QUuid line = m_line;
+    m_abandoned.append(line);
+    const bool terminated = m_client && m_client->terminate(line).ok();
+    if (!terminated)
+        m_abandoned.removeOne(line); // nothing left to finish: no late pipelineFinished
+    m_ui.note(NoteKind::Warning, terminated ? u"The running command was abandoned: it was terminated on the remote computer."_s
+                                            : u"The running command was abandoned."_s);
+    if (m_line == line)
+        endLine(PSInvocationState::Stopped);
     return InterruptResult::Abandoned;
 }
 
@@ -452,7 +550,7 @@ void InteractiveSession::onRecord(const QUuid &pipelineId, Psrp::MessageType, co
             m_ui.write(HostText{TextStream::Information, text, true, {}, {}});
     } else if (const auto *p = std::get_if<Psrp::ProgressRecord>(&payload)) {
         if (m_progress.update(0, *p))
-            m_ui.progressChanged(m_progress.items());
+            publishProgress();
     }
 }
 
@@ -461,7 +559,10 @@ void InteractiveSession::onPipelineError(const QUuid &pipelineId, const Wsman::C
     if (pipelineId != m_line || m_line.isNull())
         return;
     if (error.kind == Wsman::ClientErrorKind::CancelTimeout)
-        m_ui.note(NoteKind::Warning, u"The command did not stop within CancelTimeout; it was abandoned."_s);
+        m_ui.note(NoteKind::Warning,
+                  u"The command did not stop within CancelTimeout; it was abandoned (terminated on the remote computer)."_s);
+    else if (error.kind == Wsman::ClientErrorKind::InvalidState && error.action == Wsman::Action::Command)
+        m_ui.note(NoteKind::Error, u"The command was not run: "_s + error.detail);
     else
         m_ui.note(NoteKind::Error, error.detail);
 }
@@ -520,7 +621,7 @@ void InteractiveSession::endLine(PSInvocationState state)
     abandonQuestions();
     if (!m_progress.isEmpty()) {
         m_progress.clear();
-        m_ui.progressChanged({});
+        publishProgress();
     }
     m_echoes.clear();
     Q_EMIT lineFinished(state);
@@ -528,7 +629,9 @@ void InteractiveSession::endLine(PSInvocationState state)
         leave();
         return;
     }
-    if (m_client && m_client->state() == Psrp::RunspacePoolState::Opened)
+    // Not while the session is being disconnected: the prompt waits for a reconnect.
+    if (m_client && m_client->state() == Psrp::RunspacePoolState::Opened
+        && (m_condition == ConnectionCondition::Connected || m_condition == ConnectionCondition::Reconnecting))
         evaluatePrompt();
 }
 
@@ -554,10 +657,18 @@ void InteractiveSession::leave()
 
 void InteractiveSession::onFailed(const Wsman::ClientError &error)
 {
-    m_failure = error.detail;
+    m_failure = error.connectionLost
+        ? u"The network connection to %1 could not be restored, and the remote computer cannot keep a "
+          "disconnected session: %2"_s.arg(computer(), error.detail)
+        : error.detail;
     abandonQuestions();
+    if (m_networkProgress) {
+        m_networkProgress.reset();
+        publishProgress();
+    }
     if (m_phase != Phase::Leaving)
-        m_ui.note(NoteKind::Error, u"The session is broken: "_s + error.detail);
+        m_ui.note(NoteKind::Error, u"The session is broken: "_s + m_failure);
+    setCondition(ConnectionCondition::Lost);
     m_phase = Phase::Leaving;
     const bool wasEntered = m_state == SessionState::Ready || m_state == SessionState::Busy;
     setState(SessionState::Broken);
@@ -585,6 +696,129 @@ void InteractiveSession::abandonQuestions()
             q->abandon();
     m_afterKey.clear();
     m_ui.cancelInput();
+}
+
+void InteractiveSession::publishProgress()
+{
+    QList<ProgressItem> items = m_progress.items();
+    if (m_networkProgress)
+        items.append(*m_networkProgress);
+    m_ui.progressChanged(items);
+}
+
+QString InteractiveSession::computer() const
+{
+    if (!m_enter.computerName.isEmpty())
+        return m_enter.computerName;
+    return m_client ? m_client->currentUrl().host() : QString();
+}
+
+void InteractiveSession::setCondition(ConnectionCondition condition)
+{
+    if (m_condition == condition)
+        return;
+    m_condition = condition;
+    m_ui.connectionChanged(condition);
+}
+
+// ---- robust connection (users-and-peers 0.3) ---------------------------------------------------
+
+void InteractiveSession::onNetworkInterrupted(qint64 maxRetryTimeMs)
+{
+    m_maxRetryTimeMs = maxRetryTimeMs;
+    m_reconnectFailed = false;
+    m_ui.note(NoteKind::Warning, interruptedText(computer(), maxRetryTimeMs));
+    setCondition(ConnectionCondition::Reconnecting);
+}
+
+void InteractiveSession::onReconnectAttempt(int, qint64 remainingMs)
+{
+    ProgressItem item;
+    item.sourceId = -1; // not a remote source
+    item.record.activity = u"Network connection interrupted"_s;
+    item.record.activityId = 0;
+    item.record.statusDescription = u"Attempting to reconnect to %1 ..."_s.arg(computer());
+    const qint64 total = std::max<qint64>(1, m_maxRetryTimeMs);
+    const qint64 elapsed = std::clamp<qint64>(total - remainingMs, 0, total);
+    item.record.percentComplete = qint32(elapsed * 100 / total);
+    item.record.secondsRemaining = qint32(std::max<qint64>(0, remainingMs) / 1000);
+    m_networkProgress = item;
+    publishProgress();
+}
+
+void InteractiveSession::onNetworkRestored()
+{
+    if (m_networkProgress) {
+        m_networkProgress.reset();
+        publishProgress();
+    }
+    m_ui.note(NoteKind::Warning, restoredText(computer()));
+    setCondition(ConnectionCondition::Connected);
+}
+
+void InteractiveSession::onReconnectFailed()
+{
+    m_reconnectFailed = true;
+    if (m_networkProgress) {
+        m_networkProgress.reset();
+        publishProgress();
+    }
+    m_ui.note(NoteKind::Warning, reconnectFailedText(computer()));
+    setCondition(ConnectionCondition::Disconnecting);
+}
+
+// The pool is Disconnected (the retries ran out, or someone disconnected it): the server keeps
+// it; the running line stays known so that reconnect() continues it.
+void InteractiveSession::onDisconnected()
+{
+    if (m_state == SessionState::Closed || m_phase == Phase::Leaving)
+        return;
+    abandonQuestions();
+    const QUuid instanceId = m_client ? m_client->shellId() : QUuid();
+    if (m_reconnectFailed)
+        m_ui.note(NoteKind::Warning, disconnectedText(computer()));
+    m_failure = m_reconnectFailed ? repairText(computer(), instanceId)
+                                  : u"The session to %1 was disconnected; the remote computer keeps it until its idle "
+                                    "timeout. Reconnect in this tab, or psremote-cli enter --instance-id %2."_s
+                                        .arg(computer(), instanceId.toString(QUuid::WithoutBraces));
+    m_ui.note(NoteKind::Error, m_failure);
+    m_reconnectFailed = false;
+    const bool wasEntered = m_state == SessionState::Ready || m_state == SessionState::Busy;
+    setCondition(ConnectionCondition::Disconnected);
+    setState(SessionState::Broken);
+    if (wasEntered)
+        Q_EMIT left();
+}
+
+Psrp::Result<void> InteractiveSession::reconnect()
+{
+    if (m_condition != ConnectionCondition::Disconnected || !m_client
+        || m_client->state() != Psrp::RunspacePoolState::Disconnected)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"the session is not disconnected"_s);
+    if (auto r = m_client->reconnect(); !r)
+        return r;
+    setState(SessionState::Connecting);
+    return {};
+}
+
+void InteractiveSession::onReconnected()
+{
+    if (m_condition != ConnectionCondition::Disconnected)
+        return;
+    m_failure.clear();
+    setCondition(ConnectionCondition::Connected);
+    m_ui.note(NoteKind::Info, u"The session to %1 was reconnected."_s.arg(computer()));
+    if (std::exchange(m_probeAfterReconnect, false)) {
+        startProbe();
+        return;
+    }
+    if (!m_line.isNull() && m_client->activePipelines().contains(m_line)) {
+        setState(SessionState::Busy);
+        return;
+    }
+    m_line = QUuid();
+    if (m_promptPipeline.isNull() && m_probe.isNull())
+        evaluatePrompt(); // Ready when the prompt is back
 }
 
 // ---- host calls -----------------------------------------------------------------------------
@@ -709,7 +943,7 @@ bool InteractiveSession::answerWrite(const QUuid &pipelineId, const Psrp::HostCa
     case HostMethodId::WriteProgress: {
         if (const auto params = Psrp::writeProgressParams(call)) {
             if (m_progress.update(params->first, params->second))
-                m_ui.progressChanged(m_progress.items());
+                publishProgress();
         }
         if (!call.isVoid())
             respond(pipelineId, Psrp::HostResponse::answerVoid(call));

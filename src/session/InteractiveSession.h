@@ -45,11 +45,15 @@ struct Completion {
     QList<CompletionMatch> matches;
 };
 
+// PowerShell's refusal to enter a disconnected session that still runs a command
+// (users-and-peers 0.3), in PSRemote words; `session` names it (e.g. "Runspace1" or the host).
+QString cannotEnterBusyDisconnectedText(const QString &session);
+
 // What interrupt() did.
 enum class InterruptResult {
     Ignored,    // nothing was running (a CLI counts these towards its exit)
     Stopping,   // crtl_c sent; waiting at most CancelTimeout
-    Abandoned,  // second interrupt: the pipeline was abandoned, the session is Ready again
+    Abandoned,  // second interrupt: Signal terminate sent, the session is Ready again
     EnterCancelled, // entering a busy session was cancelled
 };
 
@@ -62,6 +66,13 @@ enum class InterruptResult {
 //
 // runLine() while a line runs is refused (Result error, nothing queued): a console only offers
 // the next line once the prompt is back, and a queued line would run against an unknown prompt.
+//
+// Robust connection (users-and-peers 0.3): the client's signals become PowerShell's warnings (as
+// notes) and a "Network connection interrupted" progress item; the condition reaches
+// HostUi::connectionChanged. While reconnecting, a line is accepted, queued by the client and run
+// after the restore (a note says so); when the retries end, a queued line is refused with a
+// note. A session the client could disconnect ends Broken with ConnectionCondition Disconnected
+// and the owned client kept (the server keeps the shell): reconnect() resumes it.
 class InteractiveSession : public QObject {
     Q_OBJECT
 public:
@@ -72,8 +83,13 @@ public:
     // UI culture default to the local locale in SessionOption) and enters it.
     void enter(Wsman::ClientOptions options, EnterOptions enterOptions);
     // Enters an already open pool (from a session list); waits, with PowerShell's busy message,
-    // while it runs a command (interrupt() cancels the wait).
+    // while it runs a command (interrupt() cancels the wait). A Disconnected pool is reconnected
+    // first, unless it still runs a command (refused: cannotEnterBusyDisconnectedText). Culture
+    // and UI culture are the client's (its options' SessionOption).
     void attach(Wsman::RunspacePoolClient *client, EnterOptions enterOptions);
+    // A session that ended Disconnected (connectionCondition()): Reconnect to the same shell;
+    // the running line (if any) continues, else the prompt comes back. InvalidState otherwise.
+    Psrp::Result<void> reconnect();
 
     Psrp::Result<void> runLine(const QString &line);
     InterruptResult interrupt();
@@ -89,6 +105,7 @@ public:
     QString culture() const { return m_culture; }
     QString uiCulture() const { return m_uiCulture; }
     bool hasTabExpansion() const { return m_hasTabExpansion; }
+    ConnectionCondition connectionCondition() const { return m_condition; }
     Wsman::RunspacePoolClient *client() const { return m_client; }
     // The last failure that ended the session (Broken / refused), empty otherwise.
     QString failureText() const { return m_failure; }
@@ -121,6 +138,15 @@ private:
     void leave();
     void endLine(Psrp::PSInvocationState state);
     void abandonQuestions();
+    void publishProgress();
+    QString computer() const;
+    void setCondition(ConnectionCondition condition);
+    void onNetworkInterrupted(qint64 maxRetryTimeMs);
+    void onReconnectAttempt(int attempt, qint64 remainingMs);
+    void onNetworkRestored();
+    void onReconnectFailed();
+    void onDisconnected();
+    void onReconnected();
 
     // Host call dispatch (MS-PSRP 2.2.3.17, dossier 2.6).
     bool answerWrite(const QUuid &pipelineId, const Psrp::HostCall &call);
@@ -163,6 +189,11 @@ private:
     int m_interrupts = 0;
     bool m_exitRequested = false;
     ProgressTracker m_progress;
+    ConnectionCondition m_condition = ConnectionCondition::Connected;
+    qint64 m_maxRetryTimeMs = 0;
+    std::optional<ProgressItem> m_networkProgress; // the robust-connection item, after the remote ones
+    bool m_reconnectFailed = false;   // the disconnect follows the retries that ran out
+    bool m_probeAfterReconnect = false; // attach() of a Disconnected pool: probe once reconnected
     QList<std::pair<TextStream, QString>> m_echoes; // records shown, whose host-call echo is skipped
 
     struct CompletionRun {

@@ -1,5 +1,7 @@
 #include "session/SessionManager.h"
 
+#include "session/InteractiveSession.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace Session {
@@ -209,6 +211,25 @@ bool SessionManager::remove(int id)
     // A disconnected session is closed through Delete too (Remove-PSSession ends it on the server).
     it->second->client->close();
     return true;
+}
+
+Psrp::Result<void> SessionManager::enter(int id, InteractiveSession &session, EnterOptions options)
+{
+    const auto info = find(id);
+    Wsman::RunspacePoolClient *c = client(id);
+    if (!info || !c)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"no session with Id %1"_s.arg(id));
+    const QString name = u"%1 (Id %2)"_s.arg(info->name).arg(id);
+    if (info->state == PSSessionState::Broken || info->state == PSSessionState::Closed
+        || info->state == PSSessionState::Opening)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState,
+                               u"Cannot enter session %1: it is %2."_s.arg(name, stateText(info->state)));
+    if (info->state == PSSessionState::Disconnected && !c->activePipelines().isEmpty())
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState, cannotEnterBusyDisconnectedText(name));
+    if (options.computerName.isEmpty())
+        options.computerName = info->computerName;
+    session.attach(c, std::move(options));
+    return {};
 }
 
 Psrp::Result<void> SessionManager::disconnect(int id)

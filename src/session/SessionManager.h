@@ -16,6 +16,9 @@
 
 namespace Session {
 
+class InteractiveSession;
+struct EnterOptions;
+
 // PSSession.State as Get-PSSession shows it.
 enum class PSSessionState { Opening, Opened, Disconnected, Broken, Closed };
 // PSSession.Availability (System.Management.Automation.Runspaces.RunspaceAvailability subset).
@@ -84,6 +87,11 @@ public:
     // Remove-PSSession: closes the session (Delete) and forgets it; sessionRemoved(id) follows
     // once the client is closed. False for an unknown id.
     bool remove(int id);
+    // Enter-PSSession -Id: checks the session can be entered and attaches `session` to it (see
+    // InteractiveSession::attach). A Disconnected session is connected first (users-and-peers
+    // 0.3); one still running a command is refused with cannotEnterBusyDisconnectedText, a Broken
+    // or Closed one with its state. InvalidState errors; nothing changes on refusal.
+    Psrp::Result<void> enter(int id, InteractiveSession &session, EnterOptions options);
     // Disconnect-PSSession / Connect-PSSession (server protocol 2.2+; InvalidState otherwise).
     Psrp::Result<void> disconnect(int id);
     Psrp::Result<void> connect(int id);

@@ -80,6 +80,10 @@ struct RunspacePoolClient::PipelineState {
     bool terminateSent = false;
     bool finishedEmitted = false;
     bool stopRequested = false;
+    // Robust connection: the Command's answer was lost in a drop; a Receive on its CommandId asks
+    // the server whether it knows the command (see verifyCommand). Requests for the pipeline wait.
+    bool verifying = false;
+    QList<HeldRequest> afterVerify;
     int receiveRetries = 0;
     qint64 receivedBytes = 0;
     std::optional<ClientError> localError; // a limit the client enforced
@@ -482,7 +486,7 @@ void RunspacePoolClient::post(Channel *channel, Action action, const QUuid &pipe
     // Requests on different channels overlap: the trace gets each request together with its
     // response, so TraceDecoder sees legs in pairs.
     QByteArray traced = m_trace ? body : QByteArray();
-    // Kept (shared, not copied) to send again if the network drops before the answer.
+    // Kept (shared, not copied) for restore() if the network drops before the answer.
     QByteArray resend = action == Action::Receive ? QByteArray() : body;
     const quint64 generation = m_generation;
     QPointer<RunspacePoolClient> self(this);
@@ -517,8 +521,10 @@ void RunspacePoolClient::post(Channel *channel, Action action, const QUuid &pipe
         if (action == Action::Receive && self->m_pool->state() == Psrp::RunspacePoolState::Disconnected)
             return; // a Receive cut by the Disconnect
         if (self->canRideOut(e, action)) {
+            // The request may have reached the server (even "connection refused" can follow
+            // Qt's own silent resend of a request the server did process): see restore().
             if (action != Action::Receive)
-                self->m_held.append(HeldRequest{action, pipelineId, resend, onOk, onError});
+                self->m_held.append(HeldRequest{action, pipelineId, resend, onOk, onError, true});
             self->interrupt(e);
             return;
         }
@@ -590,26 +596,7 @@ void RunspacePoolClient::pipelineReceive(const QUuid &pipelineId)
         p->receiveChannel = m_idleReceiveChannels.isEmpty() ? makeChannel() : m_idleReceiveChannels.takeLast();
     p->receiving = true;
     post(p->receiveChannel, Action::Receive, pipelineId, buildReceive(m_context, newId(), m_pool->id(), pipelineId),
-         [this, pipelineId](const TransportResponse &response) {
-             auto q = m_pipelines.value(pipelineId);
-             if (!q)
-                 return;
-             q->receiving = false;
-             q->receiveRetries = 0;
-             auto parsed = parseReceiveResponse(response.body);
-             if (!parsed) {
-                 fail(protocolError(parsed.error(), pipelineId));
-                 return;
-             }
-             // While this response is decoded, the server already prepares the next one.
-             if (!parsed->commandState || !parsed->commandState->done())
-                 pipelineReceive(pipelineId);
-             handleReceive(pipelineId, parsed.value());
-             if (m_pipelines.contains(pipelineId)) {
-                 maybeTerminate(pipelineId);
-                 pipelineReceive(pipelineId);
-             }
-         },
+         [this, pipelineId](const TransportResponse &response) { onPipelineReceived(pipelineId, response); },
          [this, pipelineId](const ClientError &e) {
              auto q = m_pipelines.value(pipelineId);
              if (!q)
@@ -634,6 +621,28 @@ void RunspacePoolClient::pipelineReceive(const QUuid &pipelineId)
              }
              return false;
          });
+}
+
+void RunspacePoolClient::onPipelineReceived(const QUuid &pipelineId, const TransportResponse &response)
+{
+    auto q = m_pipelines.value(pipelineId);
+    if (!q)
+        return;
+    q->receiving = false;
+    q->receiveRetries = 0;
+    auto parsed = parseReceiveResponse(response.body);
+    if (!parsed) {
+        fail(protocolError(parsed.error(), pipelineId));
+        return;
+    }
+    // While this response is decoded, the server already prepares the next one.
+    if (!parsed->commandState || !parsed->commandState->done())
+        pipelineReceive(pipelineId);
+    handleReceive(pipelineId, parsed.value());
+    if (m_pipelines.contains(pipelineId)) {
+        maybeTerminate(pipelineId);
+        pipelineReceive(pipelineId);
+    }
 }
 
 void RunspacePoolClient::handleReceive(const QUuid &pipelineId, const ReceiveResponse &parsed)
@@ -863,6 +872,9 @@ Psrp::Result<QUuid> RunspacePoolClient::invoke(const Psrp::CreatePipeline &reque
         return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"the session is disconnected; reconnect first"_s);
     if (m_phase != Phase::Open || m_pool->state() != Psrp::RunspacePoolState::Opened)
         return Psrp::makeError(Psrp::ErrorCode::InvalidState, u"the runspace pool is not open"_s);
+    if (m_givingUp)
+        return Psrp::makeError(Psrp::ErrorCode::InvalidState,
+                               u"the network connection was lost and the session is being disconnected"_s);
     return started(m_pool->createPipeline(request, newId()));
 }
 
@@ -1226,6 +1238,17 @@ Psrp::Result<void> RunspacePoolClient::disconnect()
 
 void RunspacePoolClient::markDisconnected()
 {
+    // A Receive that reached the server after the Disconnect waits there for the shell to come
+    // back, and would take the output of whichever client connects it next: cut it. reconnect()
+    // starts the loops again.
+    if (m_shellChannel && m_shellReceiving)
+        m_shellChannel->cancelAll();
+    m_shellReceiving = false;
+    for (const auto &p : std::as_const(m_pipelines)) {
+        if (p->receiving && p->receiveChannel)
+            p->receiveChannel->cancelAll();
+        p->receiving = false;
+    }
     if (auto r = m_pool->disconnected(); !r) {
         fail(protocolError(r.error()));
         return;
@@ -1501,9 +1524,121 @@ void RunspacePoolClient::restore(Channel *channel)
     if (m_phase != Phase::Open || m_interrupted)
         return;
     const QList<HeldRequest> held = std::exchange(m_held, {});
-    for (const HeldRequest &r : held)
-        post(m_mainChannel, r.action, r.pipelineId, r.body, r.onOk, r.onError);
+    for (const HeldRequest &r : held) {
+        if (m_phase != Phase::Open)
+            return;
+        auto p = r.pipelineId.isNull() ? nullptr : m_pipelines.value(r.pipelineId);
+        if (p && p->verifying) {
+            p->afterVerify.append(r); // after the verdict on its Command
+            continue;
+        }
+        if (p && p->finishedEmitted && r.action != Action::Signal)
+            continue; // the pipeline already ended here (e.g. failed by an uncertain Send)
+        if (!r.mayHaveArrived || r.action == Action::Signal || (r.action == Action::Send && !p)) {
+            post(m_mainChannel, r.action, r.pipelineId, r.body, r.onOk, r.onError);
+        } else if (r.action == Action::Command && p) {
+            verifyCommand(r);
+        } else if (r.action == Action::Send && p) {
+            failUncertainSend(r.pipelineId);
+        } else {
+            post(m_mainChannel, r.action, r.pipelineId, r.body, r.onOk, r.onError);
+        }
+    }
     resumeLoops();
+}
+
+// The Command's answer was lost: the server may run the command already. Sending it again could
+// run it twice, so a Receive on its CommandId asks first: output, CommandState or a receive
+// timeout mean the server knows the command (its answer is taken as the CommandResponse); "shell
+// or command not found" means the Command never arrived, and it is sent now, once.
+void RunspacePoolClient::verifyCommand(const HeldRequest &request)
+{
+    auto p = m_pipelines.value(request.pipelineId);
+    if (!p)
+        return;
+    const QUuid pipelineId = request.pipelineId;
+    p->verifying = true;
+    p->receiving = true;
+    if (!p->receiveChannel)
+        p->receiveChannel = m_idleReceiveChannels.isEmpty() ? makeChannel() : m_idleReceiveChannels.takeLast();
+    auto known = [this, pipelineId] {
+        auto q = m_pipelines.value(pipelineId);
+        if (!q) {
+            // Ended here meanwhile (terminate): the server's command is closed too.
+            post(m_mainChannel, Action::Signal, pipelineId,
+                 buildSignal(m_context, newId(), m_pool->id(), pipelineId, SignalCode::Terminate),
+                 [](const TransportResponse &) {}, [](const ClientError &) { return true; });
+            return q;
+        }
+        q->verifying = false;
+        q->commandCreated = true;
+        const QList<HeldRequest> waiting = std::exchange(q->afterVerify, {});
+        for (const HeldRequest &r : waiting)
+            post(m_mainChannel, r.action, r.pipelineId, r.body, r.onOk, r.onError);
+        if (q->stopRequested && !q->finalState)
+            signalPipeline(pipelineId, SignalCode::CtrlC);
+        return q;
+    };
+    post(p->receiveChannel, Action::Receive, pipelineId, buildReceive(m_context, newId(), m_pool->id(), pipelineId),
+         [this, pipelineId, known](const TransportResponse &response) {
+             if (known())
+                 onPipelineReceived(pipelineId, response);
+         },
+         [this, pipelineId, known, request](const ClientError &e) {
+             auto q = m_pipelines.value(pipelineId);
+             if (q)
+                 q->receiving = false;
+             if (e.fault && isReceiveTimeout(*e.fault)) {
+                 if (known())
+                     pipelineReceive(pipelineId);
+                 return true;
+             }
+             if (e.kind == ClientErrorKind::ShellNotFound) {
+                 // Not known: the Command never arrived (a shell that is really gone fails the
+                 // pool on this Command instead).
+                 if (!q || q->finishedEmitted) {
+                     if (q)
+                         m_pipelines.remove(pipelineId);
+                     return true;
+                 }
+                 q->verifying = false;
+                 const QList<HeldRequest> waiting = std::exchange(q->afterVerify, {});
+                 post(m_mainChannel, request.action, pipelineId, request.body, request.onOk, request.onError);
+                 for (const HeldRequest &r : waiting)
+                     post(m_mainChannel, r.action, r.pipelineId, r.body, r.onOk, r.onError);
+                 return true;
+             }
+             if (q && canRideOut(e, Action::Command)) {
+                 // Down again before the verdict: asked again after the next restore.
+                 q->verifying = false;
+                 m_held.append(request);
+                 m_held.append(std::exchange(q->afterVerify, {}));
+             }
+             return false;
+         });
+}
+
+// Input or a host answer whose Send was lost: delivering it twice could change what the command
+// does, and whether it arrived cannot be known, so the command is stopped (Signal terminate).
+void RunspacePoolClient::failUncertainSend(const QUuid &pipelineId)
+{
+    auto p = m_pipelines.value(pipelineId);
+    if (!p || p->finishedEmitted)
+        return;
+    ClientError e = clientError(ClientErrorKind::Transport,
+                                u"the network dropped while input or a host answer was sent to the command; it may or "
+                                "may not have arrived, and sending it again could deliver it twice, so the command "
+                                "was stopped"_s);
+    e.pipelineId = pipelineId;
+    e.action = Action::Send;
+    p->localError = e;
+    Q_EMIT pipelineError(pipelineId, e);
+    if (p->receiveChannel)
+        p->receiveChannel->cancelAll();
+    p->receiving = false;
+    p->finalState = true;
+    p->commandDone = true;
+    finishPipeline(pipelineId, Psrp::PSInvocationState::Failed, std::nullopt);
 }
 
 // Fresh connections from here on (`channel` becomes the main one); a replaced channel lives on
@@ -1548,8 +1683,10 @@ void RunspacePoolClient::giveUp()
         m_probeChannel->deleteLater();
         m_probeChannel = nullptr;
     }
-    refuseHeld(u"the network connection was lost before the request could be sent"_s);
     Q_EMIT reconnectFailed();
+    if (m_phase != Phase::Open)
+        return;
+    refuseHeld(u"the network connection was lost before the request could be sent"_s);
     if (m_phase != Phase::Open)
         return;
     ClientError lost = m_lastNetworkError.value_or(clientError(ClientErrorKind::Transport, QString()));
@@ -1627,9 +1764,13 @@ void RunspacePoolClient::refuseHeld(const QString &why)
 {
     const QList<HeldRequest> held = std::exchange(m_held, {});
     QList<QUuid> refused;
-    for (const HeldRequest &r : held)
+    QList<QUuid> uncertain; // their Command went out before the drop: they may run on the server
+    for (const HeldRequest &r : held) {
         if (r.action == Action::Command && !r.pipelineId.isNull())
             refused.append(r.pipelineId);
+        if (r.action == Action::Command && r.mayHaveArrived)
+            uncertain.append(r.pipelineId);
+    }
     for (const auto &p : std::as_const(m_pipelines))
         if (!p->commandCreated && !p->finishedEmitted && !refused.contains(p->id))
             refused.append(p->id);
@@ -1639,7 +1780,10 @@ void RunspacePoolClient::refuseHeld(const QString &why)
         auto p = m_pipelines.value(id);
         if (!p || p->finishedEmitted)
             continue;
-        ClientError e = clientError(ClientErrorKind::InvalidState, why);
+        ClientError e = clientError(ClientErrorKind::InvalidState,
+                                    uncertain.contains(id) ? why + u" (the command was sent just before the network "
+                                                                  "dropped and may have started on the server)"_s
+                                                           : why);
         e.pipelineId = id;
         e.action = Action::Command;
         Q_EMIT pipelineError(id, e);

@@ -148,6 +148,16 @@ struct ScriptOptions {
 // close or after failed(). After failed(), when the shell may still exist on the server, one
 // best-effort Delete (no retry, at most failureDeleteTimeoutMs) precedes closed(). Destroying the
 // client drops everything without signals (the shell is left for the server to time out).
+//
+// Robust connection and resend safety (a command never runs twice): a request issued while the
+// network is down waits and is sent once after the restore. A request that was on the wire when
+// the connection dropped may have been processed even though its answer was lost, so after the
+// restore (Reconnect to the same shell): a Command is not sent again but asked about with a
+// Receive on its CommandId - the server knows it: its output continues; "not found": the Command
+// is sent then; a Send of pipeline input or a host answer is not sent again either (it could be
+// delivered twice): its pipeline fails with a clear pipelineError and is terminated; pool-level
+// Sends (key exchange, pool host answers, pool requests) and Signals are sent again. Later
+// requests of a pipeline whose Command is being asked about wait for the verdict, in order.
 class RunspacePoolClient : public QObject {
     Q_OBJECT
 public:
@@ -261,6 +271,15 @@ Q_SIGNALS:
 
 private:
     struct PipelineState;
+    struct HeldRequest {
+        Action action;
+        QUuid pipelineId;
+        QByteArray body;
+        std::function<void(const TransportResponse &)> onOk;
+        std::function<bool(const ClientError &)> onError;
+        bool mayHaveArrived = false; // sent before the drop, its answer lost
+    };
+
     enum class Phase { Idle, Creating, Open, Closing, Done };
 
     void startSession();
@@ -273,6 +292,7 @@ private:
     void onCreated(const TransportResponse &response);
     void shellReceive();
     void pipelineReceive(const QUuid &pipelineId);
+    void onPipelineReceived(const QUuid &pipelineId, const TransportResponse &response);
     void handleReceive(const QUuid &pipelineId, const ReceiveResponse &parsed);
     void feed(const QUuid &pipelineId, const QByteArray &data);
     void processEvents();
@@ -297,20 +317,14 @@ private:
     void scheduleAttempt();
     void attemptReconnect();
     void restore(Channel *channel);
+    void verifyCommand(const HeldRequest &request);
+    void failUncertainSend(const QUuid &pipelineId);
     void renewChannels(Channel *channel);
     void giveUp();
     void markDisconnected();
     void breakPool(ClientError error);
     void refuseHeld(const QString &why);
     void resumeLoops();
-
-    struct HeldRequest {
-        Action action;
-        QUuid pipelineId;
-        QByteArray body;
-        std::function<void(const TransportResponse &)> onOk;
-        std::function<bool(const ClientError &)> onError;
-    };
 
     ClientOptions m_options;
     AuthenticatorFactory m_factory; // the current hop's (options, or the redirect hook's)

@@ -432,6 +432,8 @@ void LoopbackServer::sendHttp(QTcpSocket *socket, int status, const QByteArray &
 
 void LoopbackServer::sendSoap(QTcpSocket *socket, const QByteArray &xml, int status)
 {
+    if (socket == m_swallowAnswer)
+        return; // FaultInjection::loseAnswers: processed, never answered
     const QByteArray reason = status == 200 ? QByteArray("OK") : QByteArray("Internal Server Error");
     const auto it = m_connections.find(socket);
     if (it != m_connections.end() && (*it)->encrypted && (*it)->credSsp) {
@@ -747,6 +749,15 @@ void LoopbackServer::handleRequest(QTcpSocket *socket, const QByteArray &head, c
         socket->abort();
         return;
     }
+    if (m_faults.loseAnswers.removeOne(request.action)) {
+        m_swallowAnswer = socket;
+        dispatch(socket, request);
+        m_swallowAnswer = nullptr;
+        ++m_lostAnswers;
+        socket->abort();
+        startOutage(m_faults.outageMs);
+        return;
+    }
     if (request.action == Wsman::Action::Receive && m_faults.dropReceives > 0) {
         --m_faults.dropReceives;
         socket->abort();
@@ -862,6 +873,10 @@ void LoopbackServer::dispatch(QTcpSocket *socket, const Wsman::ServerRequest &re
         }
         sendSoap(socket, Wsman::buildSendResponse(request));
     } else if (request.action == Wsman::Action::Signal) {
+        if (request.signalCode == Wsman::SignalCtrlC)
+            ++m_ctrlCSignals;
+        else if (request.signalCode == Wsman::SignalTerminate)
+            ++m_terminateSignals;
         engine.signal(commandId, request.signalCode == Wsman::SignalCtrlC);
         sendSoap(socket, Wsman::buildSignalResponse(request));
     } else if (request.action == Wsman::Action::Receive) {

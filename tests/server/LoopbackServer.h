@@ -90,6 +90,11 @@ struct FaultInjection {
     int outageMs = 0;
     // Close the connection instead of answering any request with one of these actions (while set).
     QList<Wsman::Action> dropActions;
+    // The answer lost in a drop: the next request with one of these actions (each entry used
+    // once) is processed as usual, then its connection is closed instead of answering and an
+    // outage of outageMs starts (so an HTTP stack's silent resend fails too). The client cannot
+    // know whether the request arrived.
+    QList<Wsman::Action> loseAnswers;
 };
 
 // The loopback WinRM endpoint: HTTP/1.1 (keep-alive) or HTTPS on 127.0.0.1, Basic, Negotiate
@@ -127,6 +132,10 @@ public:
     void endOutage();
     bool inOutage() const { return m_outage; }
     qsizetype outageCount() const { return m_outages; }
+    // Signals served so far, by code (crtl_c / terminate), and answers lost through loseAnswers.
+    qsizetype ctrlCSignalCount() const { return m_ctrlCSignals; }
+    qsizetype terminateSignalCount() const { return m_terminateSignals; }
+    qsizetype lostAnswerCount() const { return m_lostAnswers; }
     // The WWW-Authenticate values of a 401, one per offered scheme.
     QList<std::pair<QByteArray, QByteArray>> challenges() const;
 
@@ -170,6 +179,10 @@ private:
     qsizetype m_outages = 0;
     quint16 m_listenPort = 0;
     QTimer *m_outageTimer = nullptr;
+    qsizetype m_ctrlCSignals = 0;
+    qsizetype m_terminateSignals = 0;
+    qsizetype m_lostAnswers = 0;
+    QTcpSocket *m_swallowAnswer = nullptr; // loseAnswers: the request being processed
 };
 
 } // namespace TestServer

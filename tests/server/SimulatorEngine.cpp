@@ -378,6 +378,27 @@ void SimulatorEngine::setProtocolVersion(const QVersionNumber &version)
     announcedVersion() = version;
 }
 
+namespace {
+QStringList &startedPipelines()
+{
+    static QStringList texts;
+    return texts;
+}
+} // namespace
+
+int SimulatorEngine::executionCount(const QString &needle)
+{
+    int n = 0;
+    for (const QString &text : std::as_const(startedPipelines()))
+        n += text.contains(needle, Qt::CaseInsensitive) ? 1 : 0;
+    return n;
+}
+
+void SimulatorEngine::resetExecutions()
+{
+    startedPipelines().clear();
+}
+
 SimulatorEngine::SimulatorEngine(QObject *parent)
     : ShellEngine(parent)
     , m_pool(QUuid(), announcedVersion().isNull() ? Psrp::ProtocolVersions::v2_3() : announcedVersion())
@@ -593,6 +614,11 @@ void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
     run->target = targetOf(id);
     run->inputEnded = request.noInput;
     const QList<Command> &commands = request.powerShell.commands;
+    QStringList started;
+    for (const Command &c : commands)
+        started.append(c.cmd);
+    if (startedPipelines().size() < 10000)
+        startedPipelines().append(started.join(u" | "_s));
     for (qsizetype ci = 0; ci < commands.size(); ++ci) {
         const Command &cmd = commands.at(ci);
         const QString name = cmd.cmd.trimmed();

@@ -47,6 +47,11 @@ public:
     // Test knob, process-wide: the protocolversion later shells announce in SESSION_CAPABILITY
     // (null: 2.3), e.g. 2.1 for a PowerShell 2.0 server that cannot disconnect.
     static void setProtocolVersion(const QVersionNumber &version);
+    // Test knob, process-wide: how many pipelines whose commands' text contains `needle`
+    // (case-insensitive) were started, by every shell since the last resetExecutions(); shows a
+    // command that ran twice.
+    static int executionCount(const QString &needle);
+    static void resetExecutions();
 
     QString create(const QByteArray &creationXml) override;
     QString command(const QString &commandId, const QByteArray &arguments) override;

@@ -1,6 +1,7 @@
 // Robust connection (users-and-peers 0.3): network outages of the loopback endpoint (real sockets:
 // connections closed, the port not listening) during a running pipeline.
 #include "ClientHarness.h"
+#include "SimulatorEngine.h"
 
 #include <gtest/gtest.h>
 
@@ -206,4 +207,74 @@ TEST_F(Reconnect, FaultsAreNotRiddenOut)
     if (!s.closed) {
         EXPECT_TRUE(s.close());
     }
+}
+
+// Resend safety: a Command processed by the server whose answer was lost in the drop is asked
+// about (Receive on its CommandId) after the Reconnect, never sent again: it runs exactly once.
+TEST_F(Reconnect, CommandWhoseAnswerWasLostRunsExactlyOnce)
+{
+    Session s(robustOptions(server->url(), 20000));
+    Timeline t(s.client.get());
+    ASSERT_TRUE(s.open()) << s.why();
+    TestServer::SimulatorEngine::resetExecutions();
+    server->faults().loseAnswers = {Action::Command};
+    server->faults().outageMs = 800;
+    const QUuid pid = s.run(u"Write-Output lost-answer-once; Start-Sleep -Milliseconds 200; Write-Output done"_s);
+    EXPECT_EQ(server->lostAnswerCount(), 1);
+    EXPECT_EQ(s.stateOf(pid), PSInvocationState::Completed) << s.why();
+    EXPECT_EQ(s.outputStrings(), (QStringList{u"lost-answer-once"_s, u"done"_s}));
+    EXPECT_EQ(TestServer::SimulatorEngine::executionCount(u"lost-answer-once"_s), 1);
+    EXPECT_EQ(t.count(u"interrupted"_s), 1);
+    EXPECT_EQ(t.count(u"restored"_s), 1);
+    EXPECT_TRUE(s.failures.isEmpty()) << s.why();
+    EXPECT_TRUE(s.pipelineErrors.isEmpty()) << s.why();
+    const QUuid next = s.run(u"Write-Output next"_s);
+    EXPECT_EQ(s.stateOf(next), PSInvocationState::Completed);
+    EXPECT_TRUE(s.close());
+}
+
+// ... and a Command that never reached the server (its connection cut before processing) is
+// unknown to it: then it is sent, once.
+TEST_F(Reconnect, CommandCutBeforeTheServerSawItIsSentOnceAfterTheRestore)
+{
+    Session s(robustOptions(server->url(), 20000));
+    Timeline t(s.client.get());
+    ASSERT_TRUE(s.open()) << s.why();
+    TestServer::SimulatorEngine::resetExecutions();
+    // The next request is the Command (the shell Receive is already waiting on the server).
+    server->faults().outageAfter = int(server->requestCount()) + 1;
+    server->faults().outageMs = 800;
+    const QUuid pid = s.run(u"Write-Output cut-before-processing"_s);
+    EXPECT_EQ(s.stateOf(pid), PSInvocationState::Completed) << s.why();
+    EXPECT_EQ(s.outputStrings(), QStringList{u"cut-before-processing"_s});
+    EXPECT_EQ(TestServer::SimulatorEngine::executionCount(u"cut-before-processing"_s), 1);
+    EXPECT_EQ(server->outageCount(), 1);
+    EXPECT_EQ(t.count(u"restored"_s), 1);
+    EXPECT_TRUE(s.close());
+}
+
+// Input whose Send answer was lost may or may not have arrived: it is not sent again (it could
+// be delivered twice); the pipeline fails clearly and is terminated on the server.
+TEST_F(Reconnect, InputWhoseAnswerWasLostFailsThePipelineInsteadOfBeingSentTwice)
+{
+    Session s(robustOptions(server->url(), 20000));
+    ASSERT_TRUE(s.open()) << s.why();
+    const QUuid pid = s.start(u"$input"_s, false);
+    ASSERT_FALSE(pid.isNull());
+    ASSERT_TRUE(runUntil([&] { return s.client->requestCount() >= 3; })) << s.why();
+    const qsizetype terminates = server->terminateSignalCount();
+    server->faults().loseAnswers = {Action::Send};
+    server->faults().outageMs = 800;
+    ASSERT_TRUE(s.client->sendInput(pid, Psrp::Value(u"once"_s)));
+    ASSERT_TRUE(s.waitFinished(pid, 20000)) << s.why();
+    EXPECT_EQ(s.stateOf(pid), PSInvocationState::Failed);
+    ASSERT_EQ(s.pipelineErrors.size(), 1) << s.why();
+    EXPECT_EQ(s.pipelineErrors.first().action, Action::Send);
+    EXPECT_TRUE(s.pipelineErrors.first().detail.contains(u"may or may not have arrived"_s));
+    EXPECT_TRUE(s.failures.isEmpty()) << s.why();
+    EXPECT_TRUE(runUntil([&] { return server->terminateSignalCount() > terminates; }));
+    EXPECT_EQ(server->lostAnswerCount(), 1);
+    const QUuid next = s.run(u"Write-Output alive"_s);
+    EXPECT_EQ(s.stateOf(next), PSInvocationState::Completed);
+    EXPECT_TRUE(s.close());
 }

@@ -24,6 +24,10 @@ public:
     QList<Session::SessionState> states;
     QList<QList<Session::ProgressItem>> progress;
     QList<Psrp::HostMethodId> rawSetters;
+    QList<Session::ConnectionCondition> conditions;
+    // Writes, notes, conditions and progress changes in arrival order ("write:", "note:",
+    // "condition:", "progress:" + the activities shown, '|'-separated).
+    QStringList timeline;
     QList<Session::CredentialRequest> credentialRequests;
     QList<Session::ChoiceRequest> choiceRequests;
     QList<Session::PromptRequest> promptRequests;
@@ -45,11 +49,31 @@ public:
         rawSetters.append(setter);
         raw = state;
     }
-    void write(const Session::HostText &text) override { writes.append(text); }
-    void progressChanged(const QList<Session::ProgressItem> &active) override { progress.append(active); }
+    void write(const Session::HostText &text) override
+    {
+        writes.append(text);
+        timeline.append(QStringLiteral("write:") + text.text);
+    }
+    void progressChanged(const QList<Session::ProgressItem> &active) override
+    {
+        progress.append(active);
+        QStringList activities;
+        for (const auto &item : active)
+            activities.append(item.record.activity);
+        timeline.append(QStringLiteral("progress:") + activities.join(u'|'));
+    }
+    void connectionChanged(Session::ConnectionCondition condition) override
+    {
+        conditions.append(condition);
+        timeline.append(QStringLiteral("condition:") + Session::connectionConditionName(condition));
+    }
     void promptChanged(const QString &prompt) override { prompts.append(prompt); }
     void stateChanged(Session::SessionState state) override { states.append(state); }
-    void note(Session::NoteKind kind, const QString &text) override { notes.append({kind, text}); }
+    void note(Session::NoteKind kind, const QString &text) override
+    {
+        notes.append({kind, text});
+        timeline.append(QStringLiteral("note:") + text);
+    }
     void cancelInput() override { ++cancels; }
     void notifyApplication(bool) override { ++applicationNotes; }
     void flushInputBuffer() override { ++flushes; }
@@ -127,6 +151,14 @@ public:
         return out;
     }
     QString allText() const { return texts().join(u'\n'); }
+    // The index of the first timeline entry starting with `prefix`, -1 if none.
+    qsizetype firstIndex(const QString &prefix) const
+    {
+        for (qsizetype i = 0; i < timeline.size(); ++i)
+            if (timeline.at(i).startsWith(prefix))
+                return i;
+        return -1;
+    }
     QString noteText() const
     {
         QStringList out;
