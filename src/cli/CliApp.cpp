@@ -3,6 +3,7 @@
 #include "cli/CertificateCommand.h"
 #include "cli/EnterCommand.h"
 #include "cli/InvokeCommand.h"
+#include "cli/SessionsCommand.h"
 #include "cli/TraceCommand.h"
 #include "cli/TrustedHostsCommand.h"
 
@@ -24,6 +25,8 @@ const QList<Command> &commands()
         {u"invoke"_s, u"Run a script remotely: `invoke [connection options] (--command TEXT | --file SCRIPT | -)`"_s,
          &runInvokeCommand},
         {u"enter"_s, u"An interactive session (Enter-PSSession): `enter [connection options] HOST`"_s, &runEnterCommand},
+        {u"sessions"_s, u"The disconnected sessions a server keeps for you (Get-PSSession -ComputerName): `sessions [connection options] HOST`"_s,
+         &runSessionsCommand},
         {u"certificate"_s, u"Client certificates and server certificate pins: `certificate import FILE | list | remove`"_s,
          &runCertificateCommand},
         {u"trusted-hosts"_s, u"Hosts trusted for NTLM/Basic over HTTP: `trusted-hosts list | add PATTERN | remove PATTERN`"_s,
