@@ -483,10 +483,6 @@
         <translation>Der Befehlsverlauf konnte nicht gespeichert werden: %1</translation>
     </message>
     <message>
-        <source>The session was disconnected.</source>
-        <translation>Die Sitzung wurde getrennt.</translation>
-    </message>
-    <message>
         <source>Reconnecting to %1...</source>
         <translation>Erneut mit %1 verbinden...</translation>
     </message>

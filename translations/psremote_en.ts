@@ -483,10 +483,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The session was disconnected.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Reconnecting to %1...</source>
         <translation type="unfinished"></translation>
     </message>

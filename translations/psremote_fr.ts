@@ -483,10 +483,6 @@
         <translation>L&apos;historique des commandes n&apos;a pas pu être enregistré : %1</translation>
     </message>
     <message>
-        <source>The session was disconnected.</source>
-        <translation>La session a été déconnectée.</translation>
-    </message>
-    <message>
         <source>Reconnecting to %1...</source>
         <translation>Reconnexion à %1...</translation>
     </message>

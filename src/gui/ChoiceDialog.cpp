@@ -12,18 +12,11 @@ using namespace Qt::Literals::StringLiterals;
 namespace Gui {
 
 ChoiceDialog::ChoiceDialog(const Session::ChoiceRequest &request, Session::Reply<QList<qint32>> reply, QWidget *parent)
-    : QDialog(parent), m_reply(std::move(reply)), m_multiple(request.multiple)
+    : HostQuestionDialog(u"choiceDialog"_s, request.caption, tr("Choose"), parent), m_reply(std::move(reply)),
+      m_multiple(request.multiple)
 {
-    setObjectName(u"choiceDialog"_s);
-    setAttribute(Qt::WA_DeleteOnClose);
-    setWindowTitle(request.caption.isEmpty() ? tr("Choose") : request.caption);
-
-    auto *layout = new QVBoxLayout(this);
-    auto *message = new QLabel(request.message, this);
-    message->setObjectName(u"message"_s);
-    message->setTextFormat(Qt::PlainText);
-    message->setWordWrap(true);
-    layout->addWidget(message);
+    QVBoxLayout *layout = contentLayout();
+    addText(request.message, u"message"_s);
 
     auto *grid = new QGridLayout;
     for (qsizetype i = 0; i < request.choices.size(); ++i) {

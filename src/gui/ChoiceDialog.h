@@ -1,8 +1,8 @@
 #pragma once
 
+#include "gui/HostQuestionDialog.h"
 #include "session/HostUi.h"
 
-#include <QDialog>
 #include <QList>
 
 class QAbstractButton;
@@ -14,7 +14,7 @@ namespace Gui {
 // choice the default button; PromptForChoiceMultipleSelection (56) as check boxes (defaults
 // checked) and OK. Shown non-modal (other tabs stay usable); answers its Reply once when it
 // closes (cancelled unless a choice was made) and deletes itself.
-class ChoiceDialog : public QDialog {
+class ChoiceDialog : public HostQuestionDialog {
     Q_OBJECT
 public:
     ChoiceDialog(const Session::ChoiceRequest &request, Session::Reply<QList<qint32>> reply, QWidget *parent = nullptr);

@@ -90,6 +90,7 @@ ConsoleTab::ConsoleTab(QWidget *parent) : QWidget(parent)
 
     m_ui = std::make_unique<TabHostUi>(*m_view, *m_input, *m_progress, *this);
     connect(m_ui.get(), &TabHostUi::windowTitleRequested, this, &ConsoleTab::windowTitleRequested);
+    connect(m_ui.get(), &TabHostUi::connectionConditionChanged, this, &ConsoleTab::updateCondition);
     connect(m_input, &InputLine::commandEntered, this, &ConsoleTab::onCommand);
     connect(m_input, &InputLine::ctrlC, this, &ConsoleTab::onCtrlC);
     connect(m_input, &InputLine::completionRequested, this, [this](const QString &text, int cursor) {
@@ -170,8 +171,6 @@ void ConsoleTab::enterSession()
         m_session->disconnect(this);
         m_session.reset();
     }
-    m_interrupted = false;
-    m_disconnected = false;
     m_finishedSent = false;
     m_lastFailure.reset();
     m_ui->setComputerName(m_enter.computerName.isEmpty() ? m_title : m_enter.computerName);
@@ -232,20 +231,6 @@ void ConsoleTab::enterSession()
             m_lastFailure = error;
             Q_EMIT failed(error);
         });
-        connect(client, &Wsman::RunspacePoolClient::networkInterrupted, this, [this] {
-            m_interrupted = true;
-            updateCondition();
-        });
-        connect(client, &Wsman::RunspacePoolClient::networkRestored, this, [this] {
-            m_interrupted = false;
-            updateCondition();
-        });
-        connect(client, &Wsman::RunspacePoolClient::disconnected, this, [this] {
-            m_interrupted = false;
-            m_disconnected = true;
-            m_ui->note(Session::NoteKind::Warning, tr("The session was disconnected."));
-            updateCondition();
-        });
     }
     updateCondition();
 }
@@ -255,6 +240,16 @@ void ConsoleTab::reconnect()
     if (m_title.isEmpty() && m_enter.computerName.isEmpty())
         return;
     m_view->endPartialLine();
+    m_ui->note(Session::NoteKind::Info, tr("Reconnecting to %1...").arg(m_title));
+    // Users-and-peers 0.3: the server keeps a Disconnected session; reconnecting resumes the same
+    // shell and the running line. A Lost or broken one starts anew.
+    if (m_session && m_session->connectionCondition() == Session::ConnectionCondition::Disconnected
+        && m_session->reconnect().ok()) {
+        m_finishedSent = false;
+        m_lastFailure.reset();
+        updateCondition();
+        return;
+    }
     if (m_persistent && m_manager && m_managedId != 0) {
         const std::optional<Session::PSSessionInfo> info = m_manager->find(m_managedId);
         if (!info || info->state == Session::PSSessionState::Broken || info->state == Session::PSSessionState::Closed) {
@@ -262,7 +257,6 @@ void ConsoleTab::reconnect()
             m_managedId = 0; // a new session replaces the broken one
         }
     }
-    m_ui->note(Session::NoteKind::Info, tr("Reconnecting to %1...").arg(m_title));
     enterSession();
 }
 
@@ -300,10 +294,20 @@ void ConsoleTab::updateCondition()
     case Session::SessionState::Broken: c = Condition::Broken; break;
     case Session::SessionState::Closed: c = Condition::Closed; break;
     }
-    if (m_disconnected)
-        c = Condition::Disconnected;
-    else if (m_interrupted && c != Condition::Broken && c != Condition::Closed)
-        c = Condition::Reconnecting;
+    switch (m_session ? m_session->connectionCondition() : Session::ConnectionCondition::Connected) {
+    case Session::ConnectionCondition::Connected:
+    case Session::ConnectionCondition::Lost:
+        break;
+    case Session::ConnectionCondition::Reconnecting:
+    case Session::ConnectionCondition::Disconnecting:
+        if (c != Condition::Broken && c != Condition::Closed)
+            c = Condition::Reconnecting;
+        break;
+    case Session::ConnectionCondition::Disconnected:
+        if (c != Condition::Connecting) // not while reconnect() resumes it
+            c = Condition::Disconnected;
+        break;
+    }
     QString text = conditionText(c);
     if (c == Condition::Broken && m_session && !m_session->failureText().isEmpty())
         text += u": "_s + m_session->failureText();

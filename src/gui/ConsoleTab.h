@@ -61,7 +61,9 @@ public:
     // ---- additions (console engineer) ----
     Condition condition() const { return m_condition; }
     static QString conditionText(Condition condition); // "connecting", "ready", ... (translated)
-    // Starts again with the options of the last start(); the text already shown stays.
+    // A Disconnected session (the server keeps it) is reconnected: the same shell, the running
+    // line continues. Otherwise starts again with the options of the last start(); the text
+    // already shown stays.
     void reconnect();
     bool canReconnect() const;
     // Scrollback bound of the output view (lines kept); default OutputView::DefaultMaximumLines.
@@ -135,8 +137,6 @@ private:
     Session::EnterOptions m_enter;
     QString m_title;
     Condition m_condition = Condition::Idle;
-    bool m_interrupted = false; // the connection dropped and is being retried
-    bool m_disconnected = false;
     bool m_finishedSent = false;
     std::optional<Wsman::ClientError> m_lastFailure;
     QPointer<Session::SessionManager> m_manager;

@@ -18,28 +18,17 @@ constexpr qint32 ReadOnlyUserName = 3;
 
 CredentialDialog::CredentialDialog(const Session::CredentialRequest &request, Session::Reply<Session::Credential> reply,
                                    const QString &computerName, QWidget *parent)
-    : QDialog(parent), m_reply(std::move(reply))
+    : HostQuestionDialog(u"credentialDialog"_s, request.caption, tr("PowerShell Credential Request"), parent),
+      m_reply(std::move(reply))
 {
-    setObjectName(u"credentialDialog"_s);
-    setAttribute(Qt::WA_DeleteOnClose);
-    setWindowTitle(request.caption.isEmpty() ? tr("PowerShell Credential Request") : request.caption);
-
-    auto *layout = new QVBoxLayout(this);
-    auto *warning = new QLabel(computerName.isEmpty() ? tr("The remote computer is asking for your credentials.")
-                                                      : tr("The remote computer %1 is asking for your credentials.").arg(computerName),
-                               this);
-    warning->setObjectName(u"remoteWarning"_s);
-    warning->setTextFormat(Qt::PlainText);
+    QVBoxLayout *layout = contentLayout();
+    QLabel *warning = addText(computerName.isEmpty() ? tr("The remote computer is asking for your credentials.")
+                                                     : tr("The remote computer %1 is asking for your credentials.").arg(computerName),
+                              u"remoteWarning"_s);
     QFont bold = warning->font();
     bold.setBold(true);
     warning->setFont(bold);
-    warning->setWordWrap(true);
-    layout->addWidget(warning);
-    auto *message = new QLabel(request.message, this);
-    message->setObjectName(u"message"_s);
-    message->setTextFormat(Qt::PlainText);
-    message->setWordWrap(true);
-    layout->addWidget(message);
+    addText(request.message, u"message"_s);
 
     auto *form = new QFormLayout;
     m_user = new QLineEdit(request.userName, this);

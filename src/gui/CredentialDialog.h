@@ -1,8 +1,8 @@
 #pragma once
 
+#include "gui/HostQuestionDialog.h"
 #include "session/HostUi.h"
 
-#include <QDialog>
 
 class QLineEdit;
 
@@ -12,7 +12,7 @@ namespace Gui {
 // remote computer is asking. Holds the Reply and answers it exactly once when it closes (OK:
 // user name + the password moved into a Wsman::Secret and wiped from the field; otherwise
 // cancelled). Deletes itself when closed; shown non-modal (other tabs stay usable), never exec().
-class CredentialDialog : public QDialog {
+class CredentialDialog : public HostQuestionDialog {
     Q_OBJECT
 public:
     CredentialDialog(const Session::CredentialRequest &request, Session::Reply<Session::Credential> reply,

@@ -13,18 +13,10 @@ namespace Gui {
 
 PromptDialog::PromptDialog(const Session::PromptRequest &request, Session::Reply<std::vector<Session::PromptAnswer>> reply,
                            QWidget *parent)
-    : QDialog(parent), m_reply(std::move(reply))
+    : HostQuestionDialog(u"promptDialog"_s, request.caption, tr("Input requested"), parent), m_reply(std::move(reply))
 {
-    setObjectName(u"promptDialog"_s);
-    setAttribute(Qt::WA_DeleteOnClose);
-    setWindowTitle(request.caption.isEmpty() ? tr("Input requested") : request.caption);
-
-    auto *layout = new QVBoxLayout(this);
-    auto *message = new QLabel(request.message, this);
-    message->setObjectName(u"message"_s);
-    message->setTextFormat(Qt::PlainText);
-    message->setWordWrap(true);
-    layout->addWidget(message);
+    QVBoxLayout *layout = contentLayout();
+    addText(request.message, u"message"_s);
 
     auto *form = new QFormLayout;
     for (qsizetype i = 0; i < request.fields.size(); ++i) {

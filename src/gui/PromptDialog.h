@@ -1,8 +1,8 @@
 #pragma once
 
+#include "gui/HostQuestionDialog.h"
 #include "session/HostUi.h"
 
-#include <QDialog>
 #include <QList>
 
 class QLineEdit;
@@ -13,7 +13,7 @@ namespace Gui {
 // SecureString, user name + masked password for a PSCredential - with its help message.
 // Shown non-modal (other tabs stay usable); answers its Reply once when it closes (secrets
 // moved into Wsman::Secret and wiped from the fields) and deletes itself.
-class PromptDialog : public QDialog {
+class PromptDialog : public HostQuestionDialog {
     Q_OBJECT
 public:
     PromptDialog(const Session::PromptRequest &request, Session::Reply<std::vector<Session::PromptAnswer>> reply,

@@ -124,8 +124,14 @@ void TabHostUi::promptChanged(const QString &prompt)
 void TabHostUi::stateChanged(Session::SessionState state)
 {
     m_state = state;
-    if (state != Session::SessionState::Busy)
-        m_progress.setItems({});
+    if (state == Session::SessionState::Busy)
+        return;
+    // The remote records end with their command; the session's own reconnect item (negative
+    // sourceId) stays until the session withdraws it.
+    QList<Session::ProgressItem> kept = m_progress.items();
+    kept.removeIf([](const Session::ProgressItem &item) { return item.sourceId >= 0; });
+    if (kept.size() != m_progress.items().size())
+        m_progress.setItems(kept);
 }
 
 void TabHostUi::note(Session::NoteKind kind, const QString &text)
@@ -150,6 +156,11 @@ void TabHostUi::notifyApplication(bool begin)
 void TabHostUi::flushInputBuffer()
 {
     // No type-ahead buffer: keys typed while a command runs stay in the editor, as drafts.
+}
+
+void TabHostUi::connectionChanged(Session::ConnectionCondition condition)
+{
+    Q_EMIT connectionConditionChanged(condition);
 }
 
 void TabHostUi::readLine(Session::Reply<QString> reply)

@@ -18,8 +18,9 @@ class ProgressPanel;
 // The Session::HostUi of one console tab: host writes and session notes go to the OutputView
 // (stream colours, "WARNING: " style prefixes), ReadLine / ReadLineAsSecureString / ReadKey are
 // answered inline in the InputLine, Prompt / PromptForCredential / PromptForChoice open
-// non-modal dialogs parented to the tab, Write-Progress feeds the ProgressPanel, the RawUI state
-// follows the view's size in characters. Borrows the tab's widgets; owned by the ConsoleTab and
+// non-modal dialogs parented to the tab, Write-Progress and the session's reconnect item (negative
+// sourceId) feed the ProgressPanel, the connection condition is re-emitted for the tab, the RawUI
+// state follows the view's size in characters. Borrows the tab's widgets; owned by the ConsoleTab and
 // outlives its InteractiveSession.
 class TabHostUi : public QObject, public Session::HostUi {
     Q_OBJECT
@@ -46,6 +47,7 @@ public:
     void cancelInput() override;
     void notifyApplication(bool begin) override;
     void flushInputBuffer() override;
+    void connectionChanged(Session::ConnectionCondition condition) override;
     void readLine(Session::Reply<QString> reply) override;
     void readLineAsSecureString(Session::Reply<Wsman::Secret> reply) override;
     void readKey(qint32 options, Session::Reply<Psrp::KeyInfo> reply) override;
@@ -56,6 +58,7 @@ public:
 Q_SIGNALS:
     void windowTitleRequested(const QString &title);
     void applicationRunning(bool running); // NotifyBeginApplication / NotifyEndApplication
+    void connectionConditionChanged(Session::ConnectionCondition condition);
 
 private:
     void onViewResized(int columns, int rows);

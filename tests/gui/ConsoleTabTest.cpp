@@ -163,6 +163,7 @@ TEST(ConsoleTab, StreamsAndHostColoursAreColouredWithPrefixes)
     ASSERT_TRUE(f.server);
     ASSERT_TRUE(f.enter());
     ASSERT_TRUE(f.run(u"throw kaput"_s));
+    ASSERT_TRUE(f.run(u"Invoke-HostMethod 18 oops"_s)); // WriteErrorLine: how Out-Default writes error records
     ASSERT_TRUE(f.run(u"Invoke-HostMethod 22 careful"_s));
     ASSERT_TRUE(f.run(u"Invoke-HostMethod 21 chatty"_s));
     ASSERT_TRUE(f.run(u"Invoke-HostMethod 19 bugs"_s));
@@ -170,6 +171,7 @@ TEST(ConsoleTab, StreamsAndHostColoursAreColouredWithPrefixes)
     ASSERT_TRUE(f.run(u"Write-Output plain"_s));
     const auto fg = [&](const QString &line) { return f.view()->foregroundAt(f.lineIndex(line), 0); };
     EXPECT_EQ(fg(u"kaput"_s), 12) << str(f.view()->text()); // Red
+    EXPECT_EQ(fg(u"oops"_s), 12);
     EXPECT_EQ(fg(u"WARNING: careful"_s), 14);                // Yellow
     EXPECT_EQ(fg(u"VERBOSE: chatty"_s), 11);                 // Cyan
     EXPECT_EQ(fg(u"DEBUG: bugs"_s), 11);
@@ -497,6 +499,158 @@ TEST(ConsoleTab, BrokenSessionKeepsItsTextAndReconnects)
     ASSERT_TRUE(f.run(u"Write-Output after"_s));
     EXPECT_TRUE(f.viewHasLine(u"before"_s));
     EXPECT_TRUE(f.viewHasLine(u"after"_s));
+}
+
+// ---- robust connection (users-and-peers 0.3) through the tab ----------------------------------
+
+Wsman::ClientOptions robustOptions(const TabFixture &f, qint64 maxRetryTimeMs)
+{
+    Wsman::ClientOptions o = f.options();
+    o.maxRetryTimeMs = maxRetryTimeMs;
+    o.initialBackoffMs = 150;
+    o.maxBackoffMs = 600;
+    o.failureDeleteTimeoutMs = 1000;
+    return o;
+}
+
+qsizetype linesContaining(const Gui::OutputView *view, const QString &part)
+{
+    qsizetype n = 0;
+    for (qsizetype i = 0; i < view->lineCount(); ++i)
+        n += view->lineText(i).contains(part) ? 1 : 0;
+    return n;
+}
+
+qsizetype linesEqual(const Gui::OutputView *view, const QString &line)
+{
+    qsizetype n = 0;
+    for (qsizetype i = 0; i < view->lineCount(); ++i)
+        n += view->lineText(i) == line ? 1 : 0;
+    return n;
+}
+
+// Enters with a robust connection retrying for `maxRetryTimeMs`, types `line` and waits for its
+// first output line `first`.
+bool startLine(TabFixture &f, qint64 maxRetryTimeMs, const QString &line, const QString &first)
+{
+    if (!f.server || !f.enter(robustOptions(f, maxRetryTimeMs)))
+        return false;
+    f.type(line);
+    f.enterKey();
+    return runUntil([&] { return f.viewHasLine(first); });
+}
+
+bool showsReconnectBar(const ConsoleTab &tab)
+{
+    if (!tab.progressPanel()->isVisible() || tab.progressPanel()->rowCount() == 0)
+        return false;
+    for (const Session::ProgressItem &item : tab.progressPanel()->items())
+        if (item.sourceId < 0 && item.record.activity == u"Network connection interrupted"_s)
+            return true;
+    return false;
+}
+
+const QString InterruptedWarning = u"The network connection to 127.0.0.1 has been interrupted."_s;
+const QString RestoredWarning = u"The network connection to 127.0.0.1 has been restored."_s;
+const QString FailedWarning = u"The reconnection attempt to 127.0.0.1 failed."_s;
+const QString DisconnectedWarning = u"Computer 127.0.0.1 has been successfully disconnected."_s;
+
+TEST(ConsoleTab, DropDuringACommandShowsTheWarningsOnceTheBarAndTheWholeOutput)
+{
+    TabFixture f;
+    QList<ConsoleTab::Condition> conditions;
+    QObject context;
+    QObject::connect(f.tab.get(), &ConsoleTab::conditionChanged, &context, [&](ConsoleTab::Condition c) { conditions.append(c); });
+    ASSERT_TRUE(startLine(f, 30000, u"Write-Output a; Start-Sleep -Milliseconds 1200; Write-Output b"_s, u"a"_s));
+    f.server->startOutage(1500);
+    ASSERT_TRUE(runUntil([&] { return f.tab->condition() == ConsoleTab::Condition::Reconnecting && showsReconnectBar(*f.tab); }))
+        << str(f.view()->text());
+    EXPECT_TRUE(f.tab->findChild<QLabel *>(u"connectionState"_s)->text().contains(u"reconnecting"_s));
+    EXPECT_FALSE(f.tab->reconnectButton()->isVisible());
+    ASSERT_TRUE(f.waitReady()) << str(f.view()->text());
+
+    EXPECT_EQ(f.tab->condition(), ConsoleTab::Condition::Ready);
+    using C = ConsoleTab::Condition;
+    EXPECT_EQ(conditions, (QList<C>{C::Connecting, C::Ready, C::Busy, C::Reconnecting, C::Busy, C::Ready}));
+    EXPECT_EQ(linesContaining(f.view(), InterruptedWarning), 1) << str(f.view()->text());
+    EXPECT_EQ(linesContaining(f.view(), RestoredWarning), 1) << str(f.view()->text());
+    EXPECT_EQ(linesContaining(f.view(), u"disconnected"_s), 0) << str(f.view()->text());
+    EXPECT_EQ(linesEqual(f.view(), u"a"_s), 1) << str(f.view()->text());
+    EXPECT_EQ(linesEqual(f.view(), u"b"_s), 1) << str(f.view()->text());
+    const qsizetype a = f.lineIndex(u"a"_s);
+    qsizetype restored = -1;
+    for (qsizetype i = 0; i < f.view()->lineCount(); ++i)
+        if (f.view()->lineText(i).contains(RestoredWarning))
+            restored = i;
+    EXPECT_LT(a, restored);
+    EXPECT_LT(restored, f.lineIndex(u"b"_s)) << str(f.view()->text());
+    EXPECT_EQ(f.view()->foregroundAt(restored, 0), 14); // a warning: Yellow
+    ASSERT_TRUE(runUntil([&] { return !f.tab->progressPanel()->isVisible(); }));
+    EXPECT_EQ(f.server->shellCount(), 1);
+    ASSERT_TRUE(f.run(u"Write-Output next"_s));
+    EXPECT_TRUE(f.viewHasLine(u"next"_s));
+}
+
+TEST(ConsoleTab, RetriesRunningOutEndDisconnectedAndReconnectResumesTheSameShell)
+{
+    TabFixture f;
+    ASSERT_TRUE(startLine(f, 1200, u"Write-Output before; Start-Sleep -Milliseconds 700; Write-Output after"_s, u"before"_s));
+    // Receives and Reconnects never get through; the Disconnect does: the server keeps the shell.
+    f.server->faults().dropActions = {Wsman::Action::Receive, Wsman::Action::Reconnect};
+    f.server->dropConnections();
+    ASSERT_TRUE(runUntil([&] { return f.tab->condition() == ConsoleTab::Condition::Disconnected; }, 30000))
+        << str(f.view()->text());
+    EXPECT_EQ(f.tab->session()->connectionCondition(), Session::ConnectionCondition::Disconnected);
+    EXPECT_TRUE(f.tab->reconnectButton()->isVisible());
+    EXPECT_TRUE(f.tab->findChild<QLabel *>(u"connectionState"_s)->text().contains(u"disconnected"_s));
+    EXPECT_EQ(linesContaining(f.view(), InterruptedWarning), 1) << str(f.view()->text());
+    EXPECT_EQ(linesContaining(f.view(), FailedWarning), 1) << str(f.view()->text());
+    EXPECT_EQ(linesContaining(f.view(), DisconnectedWarning), 1) << str(f.view()->text());
+    EXPECT_EQ(linesContaining(f.view(), u"The session was disconnected."_s), 0) << str(f.view()->text()); // said once
+    EXPECT_FALSE(f.viewHasLine(u"after"_s));
+    ASSERT_TRUE(runUntil([&] { return !f.tab->progressPanel()->isVisible(); }));
+    const QUuid shell = f.tab->session()->client()->shellId();
+    Session::InteractiveSession *session = f.tab->session();
+
+    // The endpoint serves again: Reconnect resumes the same shell and the line goes on.
+    f.server->faults().dropActions.clear();
+    QTest::mouseClick(f.tab->reconnectButton(), Qt::LeftButton);
+    EXPECT_FALSE(f.tab->reconnectButton()->isVisible());
+    ASSERT_TRUE(runUntil([&] { return f.tab->state() == SessionState::Ready; }, 30000)) << str(f.view()->text());
+    EXPECT_EQ(f.tab->session(), session);
+    EXPECT_EQ(f.tab->session()->client()->shellId(), shell);
+    EXPECT_EQ(f.server->shellCount(), 1);
+    EXPECT_EQ(f.tab->condition(), ConsoleTab::Condition::Ready);
+    EXPECT_EQ(linesEqual(f.view(), u"after"_s), 1) << str(f.view()->text());
+    EXPECT_LT(f.lineIndex(u"before"_s), f.lineIndex(u"after"_s));
+    EXPECT_EQ(linesContaining(f.view(), u"was reconnected"_s), 1) << str(f.view()->text());
+    ASSERT_TRUE(f.run(u"Write-Output again"_s));
+    EXPECT_TRUE(f.viewHasLine(u"again"_s));
+}
+
+TEST(ConsoleTab, LostConnectionEndsBrokenAndReconnectStartsAnewKeepingTheText)
+{
+    TabFixture f;
+    ASSERT_TRUE(f.server);
+    ASSERT_TRUE(f.enter(robustOptions(f, 1200)));
+    ASSERT_TRUE(f.run(u"Write-Output kept"_s));
+    f.server->startOutage(-1); // not even the Disconnect gets through
+    ASSERT_TRUE(runUntil([&] { return f.tab->condition() == ConsoleTab::Condition::Broken; }, 30000))
+        << str(f.view()->text());
+    EXPECT_EQ(f.tab->session()->connectionCondition(), Session::ConnectionCondition::Lost);
+    EXPECT_EQ(linesContaining(f.view(), InterruptedWarning), 1) << str(f.view()->text());
+    EXPECT_EQ(linesContaining(f.view(), u"could not be restored"_s), 1) << str(f.view()->text());
+    EXPECT_TRUE(f.tab->reconnectButton()->isVisible());
+    ASSERT_NE(f.tab->session()->client(), nullptr);
+    const QUuid lostShell = f.tab->session()->client()->shellId();
+    f.server->endOutage();
+    QTest::mouseClick(f.tab->reconnectButton(), Qt::LeftButton);
+    ASSERT_TRUE(runUntil([&] { return f.tab->state() == SessionState::Ready; }, 30000)) << str(f.view()->text());
+    ASSERT_NE(f.tab->session()->client(), nullptr);
+    EXPECT_NE(f.tab->session()->client()->shellId(), lostShell); // entered anew
+    EXPECT_TRUE(f.viewHasLine(u"kept"_s));
+    ASSERT_TRUE(f.run(u"Write-Output fresh"_s));
+    EXPECT_TRUE(f.viewHasLine(u"fresh"_s));
 }
 
 // ---- the output view on its own -------------------------------------------------------------
