@@ -727,7 +727,12 @@ void SimulatorEngine::start(const QUuid &id, const CreatePipeline &request)
 void SimulatorEngine::emitValue(Run &run, const Value &value)
 {
     if (run.toHost) {
-        (void)m_pool.hostCall(run.id, HostMethodId::WriteLine2, {Value(displayText(value))});
+        // Out-Default writes an error record through the host's WriteErrorLine, as PowerShell's
+        // console does (shown red); everything else as a plain line.
+        const bool errorRecord = value.isObject()
+            && value.object()->typeNames.contains(u"System.Management.Automation.ErrorRecord"_s);
+        (void)m_pool.hostCall(run.id, errorRecord ? HostMethodId::WriteErrorLine : HostMethodId::WriteLine2,
+                              {Value(displayText(value))});
     } else if (run.toText) {
         (void)m_pool.writeOutput(run.id, Value(displayText(value)));
     } else {
