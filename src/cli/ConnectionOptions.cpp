@@ -154,10 +154,15 @@ ConnectionOptions::Consumed ConnectionOptions::consume(const QStringList &argume
     } else if (name == u"--password-stdin") {
         passwordStdin = true;
     } else if (name == u"--session-option") {
-        if (!value.contains(u'='))
-            return fail(u"--session-option: '%1' is not NAME=VALUE"_s.arg(value));
-        if (auto e = sessionOption.setFromAssignment(value))
-            return fail(configErrorSentence(*e, name));
+        // All pairs or none: a mistake in one leaves the others unset too.
+        Wsman::SessionOption updated = sessionOption;
+        for (const QString &pair : splitSessionOptions(value)) {
+            if (!pair.contains(u'='))
+                return fail(u"--session-option: '%1' is not NAME=VALUE"_s.arg(pair));
+            if (auto e = updated.setFromAssignment(pair))
+                return fail(configErrorSentence(*e, name));
+        }
+        sessionOption = std::move(updated);
     } else if (name == u"--trace") {
         if (value.isEmpty())
             return fail(u"--trace needs a file name"_s);
@@ -251,6 +256,28 @@ std::optional<UsageError> ConnectionOptions::validate() const
     return std::nullopt;
 }
 
+QStringList splitSessionOptions(const QString &value)
+{
+    QStringList pairs;
+    qsizetype start = 0;
+    while (start <= value.size()) {
+        const QStringView rest = QStringView(value).mid(start);
+        const qsizetype eq = rest.indexOf(u'=');
+        if (eq > 0 && rest.left(eq).trimmed().compare(u"ApplicationArguments", Qt::CaseInsensitive) == 0) {
+            pairs.append(rest.toString());
+            break;
+        }
+        const qsizetype comma = value.indexOf(u',', start);
+        if (comma < 0) {
+            pairs.append(rest.toString());
+            break;
+        }
+        pairs.append(value.mid(start, comma - start));
+        start = comma + 1;
+    }
+    return pairs;
+}
+
 QString ConnectionOptions::helpText()
 {
     return u"Connection options (Enter-PSSession's parameters):\n"
@@ -278,10 +305,15 @@ QString ConnectionOptions::helpText()
            "  --password-stdin            Read the password from the first line of stdin.\n"
            "                              Otherwise PSREMOTE_PASSWORD, else a prompt on the\n"
            "                              terminal; never from an argument.\n"
-           "  --session-option NAME=VALUE PSSessionOption property (repeatable; names and\n"
+           "  --session-option NAME=VALUE[,NAME=VALUE...]\n"
+           "                              PSSessionOption properties (repeatable; names and\n"
            "                              values case-insensitive, timeouts in milliseconds,\n"
-           "                              booleans true/false), e.g. SkipCACheck=true,\n"
-           "                              OperationTimeout=60000, UICulture=de-DE,\n"
+           "                              booleans true/false). A comma separates pairs,\n"
+           "                              except after ApplicationArguments=KEY=VALUE, which\n"
+           "                              takes the rest of the argument, commas included\n"
+           "                              (give it last or in an option of its own), e.g.\n"
+           "                              SkipCACheck=true,OperationTimeout=60000,\n"
+           "                              UICulture=de-DE,\n"
            "                              NoEncryption=true (allows Basic over plain HTTP,\n"
            "                              switches message encryption off: a warning),\n"
            "                              IncludePortInSPN=true (SPN HTTP/host:port).\n"
@@ -318,7 +350,16 @@ QString ConnectionOptions::helpText()
            "  --allow-delegation          Consent to CredSSP credential delegation: the\n"
            "                              server receives your password.\n"
            "Without consent on a terminal, psremote-cli asks; without a terminal it refuses\n"
-           "(exit 5).\n"_s;
+           "(exit 5).\n"
+           "\n"
+           "Environment:\n"
+           "  PSREMOTE_PASSWORD           The password, when not from --password-stdin.\n"
+           "  PSREMOTE_PROXY_PASSWORD     The ProxyCredential's password.\n"
+           "  PSREMOTE_CERTIFICATE_PASSPHRASE  The passphrase of a --certificate-thumbprint key.\n"
+           "  PSREMOTE_MAX_RETRY_TIME_MS  For tests and diagnosis, not a PowerShell setting:\n"
+           "                              how long a dropped connection is retried before\n"
+           "                              the session is disconnected (robust connection;\n"
+           "                              default 240000, PowerShell's fixed 4 minutes).\n"_s;
 }
 
 } // namespace Cli

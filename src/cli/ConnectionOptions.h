@@ -49,6 +49,11 @@ struct ConnectionOptions {
     static QString helpText();
 };
 
+// One --session-option argument as NAME=VALUE pairs: split at commas, except that an
+// ApplicationArguments pair takes the rest of the argument (its VALUE may contain commas;
+// no other option's value can). "A=1,,B=2" has an empty pair, which is an error for the caller.
+QStringList splitSessionOptions(const QString &value);
+
 // The user-facing sentence for a ConfigError from wsman (a bad option value).
 QString configErrorSentence(const Wsman::ConfigError &error, const QString &option);
 

@@ -19,12 +19,12 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace Cli {
 
-Failure describeClientError(const Wsman::ClientError &error, bool clientCertificate)
+Failure describeClientError(const Wsman::ClientError &error, const FailureContext &context)
 {
     using Wsman::ClientErrorKind;
     // The server refused the --certificate-thumbprint certificate: ErrorView's sentence speaks
     // of --credential and passwords, which do not apply.
-    if (clientCertificate && error.transport &&
+    if (context.clientCertificate && error.transport &&
         error.transport->kind == Wsman::TransportErrorKind::AuthenticationFailed &&
         error.transport->authError == Wsman::AuthErrorCode::Rejected)
         return {ExitCode::Authentication, u"authentication failed: "_s + error.transport->detail +
@@ -43,7 +43,7 @@ Failure describeClientError(const Wsman::ClientError &error, bool clientCertific
              error.detail.contains(u"only Create may be redirected"_s)))
             return {ExitCode::Protocol, error.detail};
         if (error.transport) {
-            Failure f = describeTransportError(*error.transport);
+            Failure f = describeTransportError(*error.transport, context);
             if (error.kind == ClientErrorKind::TooManyRedirects)
                 f.sentence =
                     u"too many redirects; raise --session-option MaximumConnectionRedirectionCount"_s;
@@ -146,6 +146,14 @@ ConnectionSetup::ConnectionSetup(QString command, ConnectionOptions options, QTe
         m_target = t.value();
 }
 
+FailureContext ConnectionSetup::failureContext() const
+{
+    FailureContext context;
+    context.clientCertificate = !m_options.connection.certificateThumbprint.isEmpty();
+    context.proxyAuthentication = m_options.sessionOption.proxyAuthentication;
+    return context;
+}
+
 QString ConnectionSetup::prefix() const
 {
     return u"psremote-cli "_s + m_command + u": "_s;
@@ -245,6 +253,18 @@ std::optional<int> ConnectionSetup::prepare(QIODevice *stdinDevice)
     }
 
     Wsman::ClientOptions &options = m_clientOptions;
+    // Not a PowerShell option (PowerShell's robust connection always retries for 4 minutes): a
+    // knob for tests and diagnosis, documented as such in the help's Environment section.
+    if (const QByteArray retry = qgetenv("PSREMOTE_MAX_RETRY_TIME_MS"); !retry.isEmpty()) {
+        bool ok = false;
+        const qint64 ms = retry.trimmed().toLongLong(&ok);
+        if (!ok || ms < 0) {
+            m_err << p << "PSREMOTE_MAX_RETRY_TIME_MS: '" << QString::fromLocal8Bit(retry)
+                  << "' is not a number of milliseconds\n";
+            return int(ExitCode::Usage);
+        }
+        options.maxRetryTimeMs = ms;
+    }
     options.proxyPassword = std::move(proxy.password);
     options.connection = connection;
     options.sessionOption = sessionOption;

@@ -17,9 +17,9 @@ class QIODevice;
 
 namespace Cli {
 
-// What a failed session means for the user (exit code + one stderr line); `clientCertificate`:
-// the session authenticated with --certificate-thumbprint, whose refusal names that option.
-Failure describeClientError(const Wsman::ClientError &error, bool clientCertificate = false);
+// What a failed session means for the user (exit code + one stderr line); with
+// context.clientCertificate a refusal names --certificate-thumbprint.
+Failure describeClientError(const Wsman::ClientError &error, const FailureContext &context = {});
 
 // A TLS failure the pin-retry loop may offer to pin: the server presented a certificate.
 bool isCertificateTrustFailure(const Wsman::ClientError &error);
@@ -48,6 +48,10 @@ public:
 
     const ConnectionOptions &options() const { return m_options; }
     const Wsman::ConnectionTarget &target() const { return m_target; }
+    // What failures of this connection are explained against (describeClientError).
+    FailureContext failureContext() const;
+    // "psremote-cli <command>: ", the start of every message of the command.
+    QString prefix() const;
     // Valid after a successful prepare().
     const Wsman::ClientOptions &clientOptions() const { return m_clientOptions; }
 
@@ -57,8 +61,6 @@ public:
     int run(const std::function<AttemptOutcome(const Wsman::ClientOptions &)> &attempt);
 
 private:
-    QString prefix() const;
-
     QString m_command;
     ConnectionOptions m_options;
     QTextStream &m_err;

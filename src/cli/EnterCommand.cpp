@@ -1,8 +1,10 @@
 #include "cli/EnterCommand.h"
 
 #include "cli/CliApp.h"
+#include "cli/CommandLine.h"
 #include "cli/ConnectionSetup.h"
 #include "cli/LineEditor.h"
+#include "cli/SignalPipe.h"
 #include "cli/TerminalUi.h"
 
 #include "session/CommandHistory.h"
@@ -14,12 +16,9 @@
 #include <QSocketNotifier>
 #include <QTimer>
 
-#include <csignal>
 #include <memory>
 #include <utility>
 
-#include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -27,69 +26,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace Cli {
 
 namespace {
-
-int g_signalFds[2] = {-1, -1};
-
-extern "C" void onEnterSignal(int signal)
-{
-    const char c = signal == SIGINT ? 'i' : 'w';
-    if (g_signalFds[0] >= 0)
-        (void)!::write(g_signalFds[0], &c, 1);
-}
-
-// Routes SIGINT and SIGWINCH into the event loop through a socket pair (self-pipe) while
-// `enter` runs; puts the previous dispositions back when destroyed.
-class SignalPipe {
-public:
-    SignalPipe()
-    {
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalFds) != 0)
-            return;
-        ::fcntl(g_signalFds[0], F_SETFL, O_NONBLOCK);
-        ::fcntl(g_signalFds[1], F_SETFL, O_NONBLOCK);
-        struct sigaction action {};
-        action.sa_handler = &onEnterSignal;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESTART;
-        m_intInstalled = ::sigaction(SIGINT, &action, &m_oldInt) == 0;
-        m_winchInstalled = ::sigaction(SIGWINCH, &action, &m_oldWinch) == 0;
-        m_notifier = std::make_unique<QSocketNotifier>(g_signalFds[1], QSocketNotifier::Read);
-    }
-    ~SignalPipe()
-    {
-        m_notifier.reset();
-        if (m_intInstalled)
-            ::sigaction(SIGINT, &m_oldInt, nullptr);
-        if (m_winchInstalled)
-            ::sigaction(SIGWINCH, &m_oldWinch, nullptr);
-        for (int &fd : g_signalFds) {
-            if (fd >= 0)
-                ::close(fd);
-            fd = -1;
-        }
-    }
-    SignalPipe(const SignalPipe &) = delete;
-    SignalPipe &operator=(const SignalPipe &) = delete;
-
-    QSocketNotifier *notifier() const { return m_notifier.get(); }
-    // The signals received since the last call, in order ('i' SIGINT, 'w' SIGWINCH).
-    static QByteArray take()
-    {
-        QByteArray all;
-        char buffer[16];
-        ssize_t n = 0;
-        while ((n = ::read(g_signalFds[1], buffer, sizeof buffer)) > 0)
-            all.append(buffer, n);
-        return all;
-    }
-
-private:
-    struct sigaction m_oldInt {};
-    struct sigaction m_oldWinch {};
-    bool m_intInstalled = false;
-    bool m_winchInstalled = false;
-    std::unique_ptr<QSocketNotifier> m_notifier;
-};
 
 // The first line of stdin read byte by byte (nothing past its newline is consumed, so the lines
 // after it remain for the session), for --password-stdin.
@@ -109,6 +45,9 @@ QByteArray readFirstStdinLine()
     }
     return line;
 }
+
+const QString Prefix = u"psremote-cli enter: "_s;
+constexpr int LeaveGuardMs = 20000;
 
 // One `enter` attempt: the session, the terminal, the editor and the Ctrl+C policy, driven by a
 // local event loop until the user leaves or the session ends. Lives on runEnterCommand's stack.
@@ -145,10 +84,10 @@ public:
                              QString why;
                              if (!m_history.save(&why))
                                  m_ui.writeClientError(
-                                     u"psremote-cli: cannot save the command history: "_s + why);
+                                     u"psremote-cli enter: cannot save the command history: "_s + why);
                          });
 
-        SignalPipe signalPipe;
+        SignalPipe signalPipe(SignalPipe::Watch::InterruptAndResize);
         if (signalPipe.notifier())
             QObject::connect(signalPipe.notifier(), &QSocketNotifier::activated, &m_loop, [this] {
                 for (char c : SignalPipe::take()) {
@@ -195,7 +134,7 @@ private:
                 if (!m_entered)
                     fail();
                 else if (m_leaving)
-                    finish(int(ExitCode::Success));
+                    finish(m_leaveCode);
             });
     }
 
@@ -209,7 +148,9 @@ private:
         m_loop.quit();
     }
 
-    // The session could not open, or broke: invoke's sentence and exit code.
+    // The session could not open, or broke: invoke's sentence and exit code. A dropped connection
+    // (robust connection given up: the session Disconnected on the server, or Lost) is invoke's
+    // cannot-connect, told in the engine's words (with the --instance-id hint when disconnected).
     void fail()
     {
         if (m_error && !m_entered && isCertificateTrustFailure(*m_error)) {
@@ -218,13 +159,50 @@ private:
             finish(int(ExitCode::Tls));
             return;
         }
+        const Session::ConnectionCondition condition = m_session.connectionCondition();
+        const bool dropped = m_entered && (condition == Session::ConnectionCondition::Disconnected ||
+                                           condition == Session::ConnectionCondition::Lost);
         Failure f{ExitCode::Protocol, m_session.failureText()};
         if (m_error)
-            f = describeClientError(*m_error, m_clientCertificate);
+            f = describeClientError(*m_error, m_context);
+        if (dropped) {
+            if (!m_error || m_error->connectionLost)
+                f.code = ExitCode::CannotConnect;
+            if (!m_session.failureText().isEmpty())
+                f.sentence = m_session.failureText();
+        }
         if (f.sentence.isEmpty())
             f.sentence = u"the session ended unexpectedly"_s;
-        m_ui.writeClientError(u"psremote-cli: "_s + f.sentence);
+        // The session's own error note may have said it already (while entered).
+        if (!m_ui.lastErrorNote().endsWith(f.sentence))
+            m_ui.writeClientError(Prefix + f.sentence);
         finish(int(f.code));
+    }
+
+    // Ends the run; a session entered by --instance-id is first left as it was found:
+    // disconnected on the server, for later (bounded: a Disconnect that does not come back
+    // within its own timeouts and a guard ends the run anyway).
+    void leave(int code)
+    {
+        if (m_leaving)
+            return;
+        if (m_instanceId.isNull() || !m_entered || !m_reconnect ||
+            m_reconnect->state() != Psrp::RunspacePoolState::Opened) {
+            finish(code);
+            return;
+        }
+        m_leaving = true;
+        m_leaveCode = code;
+        // The engine lets go of the pool first: this Disconnect is not a dropped connection.
+        if (m_session.state() != Session::SessionState::Closed)
+            m_session.exit();
+        QObject::connect(m_reconnect.get(), &Wsman::RunspacePoolClient::disconnected, &m_loop,
+                         [this] { finish(m_leaveCode); });
+        QObject::connect(m_reconnect.get(), &Wsman::RunspacePoolClient::failed, &m_loop,
+                         [this](const Wsman::ClientError &) { finish(m_leaveCode); });
+        QTimer::singleShot(LeaveGuardMs, &m_loop, [this] { finish(m_leaveCode); });
+        if (!m_reconnect->disconnect().ok())
+            m_reconnect->close();
     }
 
     void onState(Session::SessionState state)
@@ -238,17 +216,8 @@ private:
             readCommand();
             return;
         case Session::SessionState::Closed:
-            if (!m_instanceId.isNull() && m_entered && m_reconnect) {
-                // A reconnected session is left as it was found: disconnected, for later.
-                m_leaving = true;
-                if (!m_reconnect->disconnect().ok())
-                    m_reconnect->close();
-                QObject::connect(m_reconnect.get(), &Wsman::RunspacePoolClient::disconnected,
-                                 &m_loop, [this] { finish(int(ExitCode::Success)); });
-                return;
-            }
             if (m_entered)
-                finish(int(ExitCode::Success));
+                leave(int(ExitCode::Success));
             else
                 QTimer::singleShot(0, &m_loop, [this] { fail(); });
             return;
@@ -288,9 +257,8 @@ private:
                               readCommand();
                               return;
                           case LineEditor::Outcome::EndOfInput:
+                              // Like `exit`: the Closed state ends the run (leave()).
                               m_session.exit();
-                              if (m_session.state() == Session::SessionState::Closed)
-                                  finish(int(ExitCode::Success));
                               return;
                           }
                       });
@@ -298,8 +266,8 @@ private:
 
     void exitInterrupted()
     {
-        m_ui.writeClientError(u"psremote-cli: interrupted"_s);
-        finish(int(ExitCode::Interrupted));
+        m_ui.writeClientError(Prefix + u"interrupted"_s);
+        leave(int(ExitCode::Interrupted));
     }
 
     // Ctrl+C: the first stops the running command, the second abandons it (the session stays),
@@ -337,16 +305,17 @@ private:
     std::unique_ptr<Wsman::RunspacePoolClient> m_reconnect;
     std::optional<Wsman::ClientError> m_error;
     std::optional<Wsman::TransportError> m_tlsFailure;
-    bool m_clientCertificate = false;
+    FailureContext m_context;
     bool m_opened = false;
     bool m_entered = false;
     bool m_leaving = false;
     bool m_done = false;
+    int m_leaveCode = int(ExitCode::Success);
     int m_interrupts = 0;
     int m_exit = int(ExitCode::Success);
 
 public:
-    void setClientCertificate(bool on) { m_clientCertificate = on; }
+    void setFailureContext(FailureContext context) { m_context = std::move(context); }
 };
 
 } // namespace
@@ -390,58 +359,33 @@ QString enterHelp()
 std::variant<EnterArguments, UsageError> parseEnterArguments(const QStringList &arguments)
 {
     EnterArguments result;
-    for (qsizetype i = 0; i < arguments.size();) {
-        const QString &arg = arguments.at(i);
-        if (arg == u"--help" || arg == u"-h") {
-            result.help = true;
-            return result;
+    auto own = [&result](const QStringList &list, qsizetype &i, UsageError &error) {
+        const QString name = optionName(list.at(i));
+        if (name != u"--instance-id")
+            return ConnectionOptions::Consumed::No;
+        const std::optional<QString> value = takeOptionValue(list, i);
+        if (!value) {
+            error = UsageError{name, u"--instance-id needs a value"_s};
+            return ConnectionOptions::Consumed::Error;
         }
-        const qsizetype eq = arg.indexOf(u'=');
-        const QString name = arg.startsWith(u"--") && eq > 0 ? arg.left(eq) : arg;
-        if (name == u"--instance-id") {
-            QString value;
-            if (eq > 0 && name != arg) {
-                value = arg.mid(eq + 1);
-                ++i;
-            } else if (i + 1 < arguments.size()) {
-                value = arguments.at(i + 1);
-                i += 2;
-            } else {
-                return UsageError{name, u"--instance-id needs a value"_s};
-            }
-            result.instanceId = QUuid::fromString(value);
-            if (result.instanceId.isNull())
-                return UsageError{name, u"--instance-id: '%1' is not a GUID"_s.arg(value)};
-            continue;
+        result.instanceId = QUuid::fromString(*value);
+        if (result.instanceId.isNull()) {
+            error = UsageError{name, u"--instance-id: '%1' is not a GUID"_s.arg(*value)};
+            return ConnectionOptions::Consumed::Error;
         }
-        UsageError error;
-        switch (result.connection.consume(arguments, i, error)) {
-        case ConnectionOptions::Consumed::Yes:
-            continue;
-        case ConnectionOptions::Consumed::Error:
-            return error;
-        case ConnectionOptions::Consumed::No:
-            return UsageError{arg,
-                              u"unknown option '%1'; see `psremote-cli enter --help`"_s.arg(name)};
-        }
-    }
-    if (auto e = result.connection.validate())
+        return ConnectionOptions::Consumed::Yes;
+    };
+    if (auto e = parseCommandArguments(u"enter"_s, arguments, result.connection, result.help, own))
         return *e;
     return result;
 }
 
 int runEnterCommand(const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
-    auto parsed = parseEnterArguments(arguments);
-    if (auto *e = std::get_if<UsageError>(&parsed)) {
-        err << "psremote-cli enter: " << e->message << '\n';
-        return int(ExitCode::Usage);
-    }
-    EnterArguments args = std::get<EnterArguments>(std::move(parsed));
-    if (args.help) {
-        out << enterHelp();
-        return int(ExitCode::Success);
-    }
+    auto started = startCommand(u"enter"_s, parseEnterArguments(arguments), &enterHelp, out, err);
+    if (const int *code = std::get_if<int>(&started))
+        return *code;
+    EnterArguments args = std::get<EnterArguments>(std::move(started));
 
     ConnectionSetup setup(u"enter"_s, args.connection, err);
     QBuffer passwordLine;
@@ -465,10 +409,9 @@ int runEnterCommand(const QStringList &arguments, QTextStream &out, QTextStream 
     out.flush();
 
     const QString host = setup.target().host;
-    const bool clientCertificate = !args.connection.connection.certificateThumbprint.isEmpty();
     const int code = setup.run([&](const Wsman::ClientOptions &options) {
         EnterRun run(host, args.instanceId, err);
-        run.setClientCertificate(clientCertificate);
+        run.setFailureContext(setup.failureContext());
         return run.run(options);
     });
     err.flush();

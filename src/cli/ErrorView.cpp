@@ -121,6 +121,20 @@ QString truncatedAtWhitespace(const QString &text, qsizetype length)
     return cut < 0 ? head : head.left(cut);
 }
 
+// The scheme as a 407's Proxy-Authenticate names it (and PowerShell's AuthenticationMechanism).
+QString proxyAuthenticationName(Wsman::ProxyAuthentication scheme)
+{
+    switch (scheme) {
+    case Wsman::ProxyAuthentication::Basic:
+        return u"Basic"_s;
+    case Wsman::ProxyAuthentication::Digest:
+        return u"Digest"_s;
+    case Wsman::ProxyAuthentication::Negotiate:
+        break;
+    }
+    return u"Negotiate"_s;
+}
+
 } // namespace
 
 QString errorCategoryName(qint32 category)
@@ -263,7 +277,7 @@ Failure describeFault(const Wsman::Fault &fault)
     }
 }
 
-Failure describeTransportError(const Wsman::TransportError &error)
+Failure describeTransportError(const Wsman::TransportError &error, const FailureContext &context)
 {
     using Wsman::TransportErrorKind;
     const QString detail = error.detail.isEmpty() ? QString() : u" ("_s + error.detail + u')';
@@ -354,10 +368,17 @@ Failure describeTransportError(const Wsman::TransportError &error)
                                              + u"; check --proxy, http_proxy/https_proxy, or use "
                                                "--session-option ProxyAccessType=NoProxyServer"_s};
     case TransportErrorKind::ProxyAuthenticationFailed: {
-        const QString offered = error.proxyOffered.isEmpty()
-                                    ? QString()
-                                    : u"; it offers "_s + error.proxyOffered.join(u", "_s) + u": set --session-option "
-                                                                                             "ProxyAuthentication to one of them"_s;
+        // Another scheme is suggested only when the proxy does not offer the chosen one; when it
+        // does, the credentials were refused.
+        QString offered;
+        if (!error.proxyOffered.isEmpty()) {
+            offered = u"; it offers "_s + error.proxyOffered.join(u", "_s);
+            if (context.proxyAuthentication) {
+                const QString chosen = proxyAuthenticationName(*context.proxyAuthentication);
+                if (!error.proxyOffered.contains(chosen, Qt::CaseInsensitive))
+                    offered += u", not %1: set --session-option ProxyAuthentication to one of them"_s.arg(chosen);
+            }
+        }
         return {ExitCode::Authentication, u"proxy authentication failed (HTTP 407) at %1"_s.arg(error.proxy) + detail + offered
                                               + u"; check --session-option ProxyCredential=USER and "
                                                 "PSREMOTE_PROXY_PASSWORD (Negotiate: kinit)"_s};

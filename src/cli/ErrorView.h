@@ -5,8 +5,11 @@
 #include "psrp/Payloads.h"
 #include "wsman/Channel.h"
 #include "wsman/Fault.h"
+#include "wsman/SessionOption.h"
 
 #include <QString>
+
+#include <optional>
 
 namespace Cli {
 
@@ -31,8 +34,16 @@ struct Failure {
     QString sentence;
 };
 
+// What the command chose, against which some failures are explained.
+struct FailureContext {
+    bool clientCertificate = false; // authenticated with --certificate-thumbprint
+    // The ProxyAuthentication session option in use (a 407 suggests another scheme only when
+    // the proxy does not offer this one); nullopt: unknown.
+    std::optional<Wsman::ProxyAuthentication> proxyAuthentication;
+};
+
 Failure describeFault(const Wsman::Fault &fault);
 // A 500 carrying a SOAP fault is described as that fault.
-Failure describeTransportError(const Wsman::TransportError &error);
+Failure describeTransportError(const Wsman::TransportError &error, const FailureContext &context = {});
 
 } // namespace Cli

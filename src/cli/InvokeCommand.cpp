@@ -1,8 +1,11 @@
 #include "cli/InvokeCommand.h"
 
 #include "cli/CliApp.h"
+#include "cli/CommandLine.h"
 #include "cli/ConnectionSetup.h"
+#include "cli/ConsoleFormat.h"
 #include "cli/ErrorView.h"
+#include "cli/SignalPipe.h"
 #include "cli/TerminalReader.h"
 
 #include "psrp/HostMethod.h"
@@ -12,16 +15,12 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QLocale>
-#include <QRegularExpression>
 #include <QSocketNotifier>
 
-#include <csignal>
 #include <cstdio>
 #include <utility>
 
-#include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -29,69 +28,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace Cli {
 
 namespace {
-
-int g_signalFds[2] = {-1, -1};
-
-extern "C" void onInvokeSigint(int)
-{
-    const char c = 'i';
-    if (g_signalFds[0] >= 0)
-        (void)!::write(g_signalFds[0], &c, 1);
-}
-
-// Routes SIGINT into the event loop through a socket pair while an invoke runs; restores the
-// previous disposition when destroyed.
-class SigintWatcher {
-public:
-    SigintWatcher()
-    {
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalFds) != 0)
-            return;
-        ::fcntl(g_signalFds[0], F_SETFL, O_NONBLOCK);
-        ::fcntl(g_signalFds[1], F_SETFL, O_NONBLOCK);
-        struct sigaction action {};
-        action.sa_handler = &onInvokeSigint;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESTART;
-        m_installed = ::sigaction(SIGINT, &action, &m_old) == 0;
-        m_notifier = std::make_unique<QSocketNotifier>(g_signalFds[1], QSocketNotifier::Read);
-    }
-    ~SigintWatcher()
-    {
-        m_notifier.reset();
-        if (m_installed)
-            ::sigaction(SIGINT, &m_old, nullptr);
-        for (int &fd : g_signalFds) {
-            if (fd >= 0)
-                ::close(fd);
-            fd = -1;
-        }
-    }
-    SigintWatcher(const SigintWatcher &) = delete;
-    SigintWatcher &operator=(const SigintWatcher &) = delete;
-
-    QSocketNotifier *notifier() const { return m_notifier.get(); }
-    static void drain()
-    {
-        char buffer[16];
-        while (::read(g_signalFds[1], buffer, sizeof buffer) > 0) {
-        }
-    }
-
-private:
-    struct sigaction m_old {};
-    bool m_installed = false;
-    std::unique_ptr<QSocketNotifier> m_notifier;
-};
-
-QString ansiForeground(qint32 consoleColor)
-{
-    // System.ConsoleColor 0..15 -> SGR.
-    static constexpr int Codes[16] = {30, 34, 32, 36, 31, 35, 33, 37, 90, 94, 92, 96, 91, 95, 93, 97};
-    if (consoleColor < 0 || consoleColor > 15)
-        return {};
-    return u"\x1b["_s + QString::number(Codes[consoleColor]) + u'm';
-}
 
 QString valueText(const Psrp::Value &value)
 {
@@ -143,28 +79,13 @@ Psrp::Size outputSize()
     return {120, 50};
 }
 
-// The hot key of a ChoiceDescription label ("&Yes" -> "Y"), else its first letter.
-QString choiceHotKey(const QString &label)
-{
-    const qsizetype amp = label.indexOf(u'&');
-    if (amp >= 0 && amp + 1 < label.size())
-        return label.mid(amp + 1, 1).toUpper();
-    return label.left(1).toUpper();
-}
-
-QString choiceText(const QString &label)
-{
-    QString text = label;
-    text.remove(u'&');
-    return text;
-}
-
 // One `invoke` run: drives a RunspacePoolClient through open, the Out-String probe, one
 // pipeline and close, printing as it goes and answering host calls. Lives on the stack of
 // runInvokeCommand for the duration of its event loop.
 class InvokeSession {
 public:
-    InvokeSession(QTextStream &out, QTextStream &err) : m_out(out), m_err(err)
+    InvokeSession(QTextStream &out, QTextStream &err, FailureContext context)
+        : m_out(out), m_err(err), m_context(std::move(context))
     {
         m_stdoutTty = ::isatty(STDOUT_FILENO) == 1;
         m_stderrTty = ::isatty(STDERR_FILENO) == 1;
@@ -174,7 +95,6 @@ public:
     int run(Wsman::ClientOptions options, const QString &script)
     {
         m_script = script;
-        m_clientCertificate = options.clientCertificate.has_value();
         Wsman::RunspacePoolClient client(std::move(options));
         m_client = &client;
         QObject::connect(&client, &Wsman::RunspacePoolClient::opened, &client, [this] { onOpened(); });
@@ -207,11 +127,22 @@ public:
             m_loop.quit();
         });
 
-        SigintWatcher sigint;
-        if (sigint.notifier())
-            QObject::connect(sigint.notifier(), &QSocketNotifier::activated, &client, [this] {
-                SigintWatcher::drain();
-                onInterrupt();
+        // Robust connection (users-and-peers 0.3): PowerShell's warnings; when the retries end with
+        // the session disconnected on the server, the command's outcome is unknown here.
+        QObject::connect(&client, &Wsman::RunspacePoolClient::networkInterrupted, &client, [this](qint64 ms) {
+            writeErr(u"WARNING: The network connection to %1 has been interrupted. Attempting to reconnect for "
+                     "up to %2 minutes...\n"_s.arg(m_client->currentUrl().host(), QString::number(double(ms) / 60000.0, 'g', 3)));
+        });
+        QObject::connect(&client, &Wsman::RunspacePoolClient::networkRestored, &client, [this] {
+            writeErr(u"WARNING: The network connection to %1 has been restored.\n"_s.arg(m_client->currentUrl().host()));
+        });
+        QObject::connect(&client, &Wsman::RunspacePoolClient::disconnected, &client, [this] { onDisconnected(); });
+
+        SignalPipe signalPipe;
+        if (signalPipe.notifier())
+            QObject::connect(signalPipe.notifier(), &QSocketNotifier::activated, &client, [this] {
+                if (!SignalPipe::take().isEmpty())
+                    onInterrupt();
             });
         client.open();
         if (!m_closed && !m_quit)
@@ -289,7 +220,7 @@ private:
         Psrp::Result<QUuid> id = m_formatting == OutputFormatting::OutString ? m_client->invokeScript(m_script)
                                                                              : m_client->invoke(outDefaultPipeline());
         if (!id) {
-            writeErr(u"psremote-cli: cannot start the pipeline: "_s + id.error().detail + u'\n');
+            writeErr(u"psremote-cli invoke: cannot start the pipeline: "_s + id.error().detail + u'\n');
             setExit(ExitCode::Protocol);
             m_client->close();
             return;
@@ -363,7 +294,8 @@ private:
             return stripTerminalSequences(text);
         if (!params.foregroundColor)
             return text;
-        return ansiForeground(*params.foregroundColor) + text + u"\x1b[0m"_s;
+        const QString sgr = foregroundSgr(*params.foregroundColor);
+        return sgr.isEmpty() ? text : u"\x1b["_s + sgr + u'm' + text + u"\x1b[0m"_s;
     }
 
     void onHostCall(const QUuid &pipelineId, const Psrp::HostCall &call)
@@ -694,41 +626,17 @@ private:
     void askChoice(const Psrp::PromptForChoiceParams &params, bool multiple,
                    std::function<void(const QList<qint32> &)> done, Fail fail)
     {
-        QString menu;
-        for (const Psrp::ChoiceDescription &c : params.choices)
-            menu += u"[%1] %2  "_s.arg(choiceHotKey(c.label), choiceText(c.label));
-        QStringList defaults;
-        for (qint32 d : params.defaultChoices)
-            if (d >= 0 && d < params.choices.size())
-                defaults.append(choiceHotKey(params.choices.at(d).label));
-        if (!defaults.isEmpty())
-            menu += u"(default is \"%1\")"_s.arg(defaults.join(u','));
-        menu += multiple ? u"\nChoices (separated by commas): "_s : u": "_s;
-        readLine(menu, true, [this, params, multiple, done, fail](const QString &line) {
-            QList<qint32> chosen;
-            bool valid = true;
-            const QStringList words = line.split(QRegularExpression(u"[,\\s]+"_s), Qt::SkipEmptyParts);
-            for (const QString &word : words) {
-                qint32 found = -1;
-                for (qsizetype i = 0; i < params.choices.size() && found < 0; ++i) {
-                    const QString &label = params.choices.at(i).label;
-                    if (word.compare(choiceHotKey(label), Qt::CaseInsensitive) == 0
-                        || word.compare(choiceText(label), Qt::CaseInsensitive) == 0)
-                        found = qint32(i);
-                }
-                if (found < 0)
-                    valid = false;
-                else
-                    chosen.append(found);
-            }
-            if (words.isEmpty())
-                chosen = params.defaultChoices;
-            if (!valid || (!multiple && chosen.size() != 1)) {
-                askChoice(params, multiple, done, fail); // PowerShell's console host asks again
-                return;
-            }
-            done(chosen);
-        }, fail);
+        readLine(choiceMenu(params.choices, params.defaultChoices, multiple), true,
+                 [this, params, multiple, done, fail](const QString &line) {
+                     const std::optional<QList<qint32>> chosen =
+                         parseChoiceAnswer(params.choices, params.defaultChoices, multiple, line);
+                     if (!chosen) {
+                         askChoice(params, multiple, done, fail); // PowerShell's console host asks again
+                         return;
+                     }
+                     done(*chosen);
+                 },
+                 fail);
     }
 
     void respond(const QUuid &pipelineId, const Psrp::HostResponse &response)
@@ -745,8 +653,8 @@ private:
 
     void onPipelineError(const Wsman::ClientError &error)
     {
-        const Failure f = describeClientError(error, m_clientCertificate);
-        writeErr(u"psremote-cli: "_s + f.sentence + u'\n');
+        const Failure f = describeClientError(error, m_context);
+        writeErr(u"psremote-cli invoke: "_s + f.sentence + u'\n');
         setExit(f.code);
     }
 
@@ -760,7 +668,7 @@ private:
             break;
         case Psrp::PSInvocationState::Stopped:
             if (m_interrupts > 0) {
-                writeErr(u"psremote-cli: the pipeline was stopped (Ctrl+C)\n"_s);
+                writeErr(u"psremote-cli invoke: the pipeline was stopped (Ctrl+C)\n"_s);
                 setExit(ExitCode::Interrupted);
             } else {
                 setExit(ExitCode::Failed);
@@ -770,7 +678,7 @@ private:
             if (error)
                 writeErr(conciseErrorView(*error, ErrorViewOptions{m_stderrTty, 120}) + u'\n');
             else
-                writeErr(u"psremote-cli: the pipeline failed ("_s + Psrp::enumText(state) + u")\n"_s);
+                writeErr(u"psremote-cli invoke: the pipeline failed ("_s + Psrp::enumText(state) + u")\n"_s);
             setExit(ExitCode::Failed);
             break;
         }
@@ -784,9 +692,20 @@ private:
             setExit(ExitCode::Tls);
             return;
         }
-        const Failure f = describeClientError(error, m_clientCertificate);
-        writeErr(u"psremote-cli: "_s + f.sentence + u'\n');
+        const Failure f = describeClientError(error, m_context);
+        writeErr(u"psremote-cli invoke: "_s + f.sentence + u'\n');
         setExit(f.code);
+    }
+
+    void onDisconnected()
+    {
+        const QString host = m_client->currentUrl().host();
+        writeErr(u"psremote-cli invoke: the network connection to %1 was lost and the session was disconnected; "
+                 "the server keeps it until its idle timeout (psremote-cli sessions %1; psremote-cli enter %1 "
+                 "--instance-id %2)\n"_s.arg(host, m_client->shellId().toString(QUuid::WithoutBraces)));
+        setExit(ExitCode::CannotConnect);
+        m_quit = true;
+        m_loop.quit();
     }
 
     void onInterrupt()
@@ -798,11 +717,11 @@ private:
         }
         if (m_interrupts == 1 && m_client && !m_pipeline.isNull()
             && m_client->activePipelines().contains(m_pipeline)) {
-            writeErr(u"psremote-cli: stopping the pipeline (press Ctrl+C again to exit)\n"_s);
+            writeErr(u"psremote-cli invoke: stopping the pipeline (press Ctrl+C again to exit)\n"_s);
             (void)m_client->stop(m_pipeline);
             return;
         }
-        writeErr(u"psremote-cli: interrupted\n"_s);
+        writeErr(u"psremote-cli invoke: interrupted\n"_s);
         m_exit = ExitCode::Interrupted;
         m_quit = true;
         m_loop.quit();
@@ -810,6 +729,7 @@ private:
 
     QTextStream &m_out;
     QTextStream &m_err;
+    FailureContext m_context;
     QEventLoop m_loop;
     TerminalReader m_terminal;
     Wsman::RunspacePoolClient *m_client = nullptr;
@@ -825,7 +745,6 @@ private:
     QList<QString> m_pendingHostText;
     QList<std::function<void()>> m_afterSessionKey;
     ExitCode m_exit = ExitCode::Success;
-    bool m_clientCertificate = false; // the session authenticates with --certificate-thumbprint
     bool m_wroteErrors = false;
     bool m_stdoutTty = false;
     bool m_stderrTty = false;
@@ -930,67 +849,46 @@ std::variant<InvokeArguments, UsageError> parseInvokeArguments(const QStringList
         result.script = text;
         return std::nullopt;
     };
-    for (qsizetype i = 0; i < arguments.size();) {
-        const QString &arg = arguments.at(i);
-        if (arg == u"--help" || arg == u"-h") {
-            result.help = true;
-            return result;
-        }
-        if (arg == u"-") {
-            if (auto e = setSource(InvokeArguments::Source::Stdin, {}, u"-"_s))
-                return *e;
+    auto own = [&](const QStringList &list, qsizetype &i, UsageError &error) {
+        if (list.at(i) == u"-") {
             ++i;
-            continue;
-        }
-        const qsizetype eq = arg.indexOf(u'=');
-        const QString name = arg.startsWith(u"--") && eq > 0 ? arg.left(eq) : arg;
-        if (name == u"--command" || name == u"--file") {
-            QString value;
-            if (eq > 0 && name != arg) {
-                value = arg.mid(eq + 1);
-                ++i;
-            } else if (i + 1 < arguments.size()) {
-                value = arguments.at(i + 1);
-                i += 2;
-            } else {
-                return UsageError{name, u"%1 needs a value"_s.arg(name)};
+            if (auto e = setSource(InvokeArguments::Source::Stdin, {}, u"-"_s)) {
+                error = *e;
+                return ConnectionOptions::Consumed::Error;
             }
-            if (value.isEmpty())
-                return UsageError{name, u"%1 needs a non-empty value"_s.arg(name)};
-            if (auto e = setSource(name == u"--command" ? InvokeArguments::Source::Command : InvokeArguments::Source::File,
-                                   value, name))
-                return *e;
-            continue;
+            return ConnectionOptions::Consumed::Yes;
         }
-        UsageError error;
-        switch (result.connection.consume(arguments, i, error)) {
-        case ConnectionOptions::Consumed::Yes:
-            continue;
-        case ConnectionOptions::Consumed::Error:
-            return error;
-        case ConnectionOptions::Consumed::No:
-            return UsageError{arg, u"unknown option '%1'; see `psremote-cli invoke --help`"_s.arg(name)};
+        const QString name = optionName(list.at(i));
+        if (name != u"--command" && name != u"--file")
+            return ConnectionOptions::Consumed::No;
+        const std::optional<QString> value = takeOptionValue(list, i);
+        if (!value || value->isEmpty()) {
+            error = UsageError{name, (value ? u"%1 needs a non-empty value"_s : u"%1 needs a value"_s).arg(name)};
+            return ConnectionOptions::Consumed::Error;
         }
-    }
-    if (!haveSource)
-        return UsageError{u"--command"_s, u"no script given: use --command TEXT, --file SCRIPT or - (stdin)"_s};
-    if (auto e = result.connection.validate())
+        if (auto e = setSource(name == u"--command" ? InvokeArguments::Source::Command : InvokeArguments::Source::File,
+                               *value, name)) {
+            error = *e;
+            return ConnectionOptions::Consumed::Error;
+        }
+        return ConnectionOptions::Consumed::Yes;
+    };
+    auto check = [&haveSource]() -> std::optional<UsageError> {
+        if (!haveSource)
+            return UsageError{u"--command"_s, u"no script given: use --command TEXT, --file SCRIPT or - (stdin)"_s};
+        return std::nullopt;
+    };
+    if (auto e = parseCommandArguments(u"invoke"_s, arguments, result.connection, result.help, own, check))
         return *e;
     return result;
 }
 
 int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
-    auto parsed = parseInvokeArguments(arguments);
-    if (auto *e = std::get_if<UsageError>(&parsed)) {
-        err << "psremote-cli invoke: " << e->message << '\n';
-        return int(ExitCode::Usage);
-    }
-    InvokeArguments args = std::get<InvokeArguments>(std::move(parsed));
-    if (args.help) {
-        out << invokeHelp();
-        return int(ExitCode::Success);
-    }
+    auto started = startCommand(u"invoke"_s, parseInvokeArguments(arguments), &invokeHelp, out, err);
+    if (const int *code = std::get_if<int>(&started))
+        return *code;
+    InvokeArguments args = std::get<InvokeArguments>(std::move(started));
 
     QString script = args.script;
     if (args.source == InvokeArguments::Source::File) {
@@ -1023,7 +921,7 @@ int runInvokeCommand(const QStringList &arguments, QTextStream &out, QTextStream
         Wsman::ClientOptions options = prepared;
         const Psrp::Size size = outputSize();
         options.hostInfo = Psrp::HostInfo::console(size.width, size.height);
-        InvokeSession session(out, err);
+        InvokeSession session(out, err, setup.failureContext());
         AttemptOutcome outcome;
         outcome.exitCode = session.run(std::move(options), script);
         outcome.opened = session.wasOpened();

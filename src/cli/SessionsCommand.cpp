@@ -1,15 +1,20 @@
 #include "cli/SessionsCommand.h"
 
 #include "cli/CliApp.h"
+#include "cli/CommandLine.h"
 #include "cli/ConnectionSetup.h"
+#include "cli/SignalPipe.h"
 
 #include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPointer>
+#include <QSocketNotifier>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -130,67 +135,42 @@ QString sessionsHelp()
            u"\n"
            "Exit codes: 0 listed (also when there are none), 2 usage error, 3 cannot connect,\n"
            "4 TLS failure, 5 authentication failed or insecure choice refused, 6 WS-Management\n"
-           "fault or protocol error.\n"_s;
+           "fault or protocol error, 130 interrupted (Ctrl+C).\n"_s;
 }
 
 std::variant<SessionsArguments, UsageError> parseSessionsArguments(const QStringList &arguments)
 {
     SessionsArguments result;
-    for (qsizetype i = 0; i < arguments.size();) {
-        const QString &arg = arguments.at(i);
-        if (arg == u"--help" || arg == u"-h") {
-            result.help = true;
-            return result;
+    auto own = [&result](const QStringList &list, qsizetype &i, UsageError &error) {
+        const QString name = optionName(list.at(i));
+        if (name != u"--format")
+            return ConnectionOptions::Consumed::No;
+        const std::optional<QString> value = takeOptionValue(list, i);
+        if (!value) {
+            error = UsageError{name, u"--format needs a value: table or json"_s};
+            return ConnectionOptions::Consumed::Error;
         }
-        const qsizetype eq = arg.indexOf(u'=');
-        const QString name = arg.startsWith(u"--") && eq > 0 ? arg.left(eq) : arg;
-        if (name == u"--format") {
-            QString value;
-            if (name != arg) {
-                value = arg.mid(eq + 1);
-                ++i;
-            } else if (i + 1 < arguments.size()) {
-                value = arguments.at(i + 1);
-                i += 2;
-            } else {
-                return UsageError{name, u"--format needs a value: table or json"_s};
-            }
-            if (value.compare(u"table"_s, Qt::CaseInsensitive) == 0)
-                result.format = SessionsArguments::Format::Table;
-            else if (value.compare(u"json"_s, Qt::CaseInsensitive) == 0)
-                result.format = SessionsArguments::Format::Json;
-            else
-                return UsageError{name, u"--format: '%1' is neither table nor json"_s.arg(value)};
-            continue;
+        if (value->compare(u"table"_s, Qt::CaseInsensitive) == 0) {
+            result.format = SessionsArguments::Format::Table;
+        } else if (value->compare(u"json"_s, Qt::CaseInsensitive) == 0) {
+            result.format = SessionsArguments::Format::Json;
+        } else {
+            error = UsageError{name, u"--format: '%1' is neither table nor json"_s.arg(*value)};
+            return ConnectionOptions::Consumed::Error;
         }
-        UsageError error;
-        switch (result.connection.consume(arguments, i, error)) {
-        case ConnectionOptions::Consumed::Yes:
-            continue;
-        case ConnectionOptions::Consumed::Error:
-            return error;
-        case ConnectionOptions::Consumed::No:
-            return UsageError{
-                arg, u"unknown option '%1'; see `psremote-cli sessions --help`"_s.arg(name)};
-        }
-    }
-    if (auto e = result.connection.validate())
+        return ConnectionOptions::Consumed::Yes;
+    };
+    if (auto e = parseCommandArguments(u"sessions"_s, arguments, result.connection, result.help, own))
         return *e;
     return result;
 }
 
 int runSessionsCommand(const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
-    auto parsed = parseSessionsArguments(arguments);
-    if (auto *e = std::get_if<UsageError>(&parsed)) {
-        err << "psremote-cli sessions: " << e->message << '\n';
-        return int(ExitCode::Usage);
-    }
-    SessionsArguments args = std::get<SessionsArguments>(std::move(parsed));
-    if (args.help) {
-        out << sessionsHelp();
-        return int(ExitCode::Success);
-    }
+    auto started = startCommand(u"sessions"_s, parseSessionsArguments(arguments), &sessionsHelp, out, err);
+    if (const int *code = std::get_if<int>(&started))
+        return *code;
+    SessionsArguments args = std::get<SessionsArguments>(std::move(started));
 
     QFile stdinFile;
     if (args.connection.passwordStdin && !stdinFile.open(stdin, QIODevice::ReadOnly)) {
@@ -205,19 +185,38 @@ int runSessionsCommand(const QStringList &arguments, QTextStream &out, QTextStre
     stdinFile.close();
 
     const QString host = setup.target().host;
-    const bool clientCertificate = !args.connection.connection.certificateThumbprint.isEmpty();
     QList<Session::ServerSessionInfo> listed;
     const int code = setup.run([&](const Wsman::ClientOptions &options) {
-        std::optional<Session::ServerSessionList> result;
+        // Shared with the callback, which may come after an interrupted run returned.
+        struct Listing {
+            std::optional<Session::ServerSessionList> result;
+            QPointer<QEventLoop> loop;
+        };
+        auto listing = std::make_shared<Listing>();
         QEventLoop loop;
-        Session::SessionManager::listServerSessions(
-            options, [&result, &loop](const Session::ServerSessionList &r) {
-                result = r;
+        listing->loop = &loop;
+        SignalPipe signalPipe;
+        if (signalPipe.notifier())
+            QObject::connect(signalPipe.notifier(), &QSocketNotifier::activated, &loop, [&] {
+                if (SignalPipe::take().isEmpty())
+                    return;
                 loop.quit();
             });
-        if (!result)
+        Session::SessionManager::listServerSessions(
+            options, [listing](const Session::ServerSessionList &r) {
+                listing->result = r;
+                if (listing->loop)
+                    listing->loop->quit();
+            });
+        if (!listing->result)
             loop.exec();
         AttemptOutcome outcome;
+        if (!listing->result) {
+            err << setup.prefix() << "interrupted\n";
+            outcome.exitCode = int(ExitCode::Interrupted);
+            return outcome;
+        }
+        const std::optional<Session::ServerSessionList> &result = listing->result;
         if (!result->error) {
             outcome.opened = true;
             listed = result->sessions;
@@ -229,8 +228,8 @@ int runSessionsCommand(const QStringList &arguments, QTextStream &out, QTextStre
             outcome.exitCode = int(ExitCode::Tls);
             return outcome;
         }
-        const Failure f = describeClientError(error, clientCertificate);
-        err << "psremote-cli sessions: " << f.sentence << '\n';
+        const Failure f = describeClientError(error, setup.failureContext());
+        err << setup.prefix() << f.sentence << '\n';
         outcome.exitCode = int(f.code);
         return outcome;
     });

@@ -1,8 +1,7 @@
 #include "cli/TerminalUi.h"
 
+#include "cli/ConsoleFormat.h"
 #include "cli/InvokeCommand.h"
-
-#include <QRegularExpression>
 
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -14,42 +13,9 @@ namespace Cli {
 
 namespace {
 
-// System.ConsoleColor 0..15 -> SGR parameters.
-QString foregroundSgr(qint32 consoleColor)
-{
-    static constexpr int Codes[16] = {30, 34, 32, 36, 31, 35, 33, 37,
-                                      90, 94, 92, 96, 91, 95, 93, 97};
-    return consoleColor >= 0 && consoleColor <= 15 ? QString::number(Codes[consoleColor])
-                                                   : QString();
-}
-
-QString backgroundSgr(qint32 consoleColor)
-{
-    static constexpr int Codes[16] = {40,  44,  42,  46,  41,  45,  43,  47,
-                                      100, 104, 102, 106, 101, 105, 103, 107};
-    return consoleColor >= 0 && consoleColor <= 15 ? QString::number(Codes[consoleColor])
-                                                   : QString();
-}
-
 // PowerShell console colours: errors Red, warnings/verbose/debug Yellow (ConsoleColor 12, 14).
 const QString ErrorSgr = u"91"_s;
 const QString WarningSgr = u"93"_s;
-
-// The hot key of a ChoiceDescription label ("&Yes" -> "Y"), else its first letter.
-QString choiceHotKey(const QString &label)
-{
-    const qsizetype amp = label.indexOf(u'&');
-    if (amp >= 0 && amp + 1 < label.size())
-        return label.mid(amp + 1, 1).toUpper();
-    return label.left(1).toUpper();
-}
-
-QString choiceText(const QString &label)
-{
-    QString text = label;
-    text.remove(u'&');
-    return text;
-}
 
 bool colourTerminal()
 {
@@ -165,8 +131,10 @@ void TerminalUi::note(Session::NoteKind kind, const QString &text)
                                u'\n');
         break;
     case Session::NoteKind::Error:
-        if (m_entered)
+        if (m_entered) {
             writeClientError(text);
+            m_lastErrorNote = text;
+        }
         break;
     }
 }
@@ -182,12 +150,17 @@ void TerminalUi::progressChanged(const QList<Session::ProgressItem> &active)
         m_progressLine.clear();
         return;
     }
-    const Psrp::ProgressRecord &r = active.constLast().record;
+    // The session's own items (negative sourceId: the robust connection's "Network connection
+    // interrupted") come after the remote ones: the last item is the one to show.
+    const Session::ProgressItem &item = active.constLast();
+    const Psrp::ProgressRecord &r = item.record;
     QString line = r.activity;
     if (!r.statusDescription.isEmpty())
         line += u": "_s + r.statusDescription;
     if (r.percentComplete >= 0 && r.percentComplete <= 100)
         line += u" [%1%]"_s.arg(r.percentComplete);
+    if (item.sourceId < 0 && r.secondsRemaining >= 0)
+        line += u" %1 s left"_s.arg(r.secondsRemaining);
     line.replace(u'\n', u' ');
     line.truncate(qMax(10, m_raw.windowSize.width - 1));
     clearProgress();
@@ -461,43 +434,17 @@ void TerminalUi::promptForChoice(const Session::ChoiceRequest &request,
 void TerminalUi::askChoice(const Session::ChoiceRequest &request,
                            Session::Reply<QList<qint32>> reply)
 {
-    QString menu;
-    for (const Psrp::ChoiceDescription &c : request.choices)
-        menu += u"[%1] %2  "_s.arg(choiceHotKey(c.label), choiceText(c.label));
-    QStringList defaults;
-    for (qint32 d : request.defaultChoices)
-        if (d >= 0 && d < request.choices.size())
-            defaults.append(choiceHotKey(request.choices.at(d).label));
-    if (!defaults.isEmpty())
-        menu += u"(default is \"%1\")"_s.arg(defaults.join(u','));
-    menu += request.multiple ? u"\nChoices (separated by commas): "_s : u": "_s;
     ask(
-        menu, LineEditor::Mode::Text,
+        choiceMenu(request.choices, request.defaultChoices, request.multiple),
+        LineEditor::Mode::Text,
         [this, request, reply](const QString &line) {
-            QList<qint32> chosen;
-            bool valid = true;
-            const QStringList words =
-                line.split(QRegularExpression(u"[,\\s]+"_s), Qt::SkipEmptyParts);
-            for (const QString &word : words) {
-                qint32 found = -1;
-                for (qsizetype i = 0; i < request.choices.size() && found < 0; ++i) {
-                    const QString &label = request.choices.at(i).label;
-                    if (word.compare(choiceHotKey(label), Qt::CaseInsensitive) == 0 ||
-                        word.compare(choiceText(label), Qt::CaseInsensitive) == 0)
-                        found = qint32(i);
-                }
-                if (found < 0)
-                    valid = false;
-                else
-                    chosen.append(found);
-            }
-            if (words.isEmpty())
-                chosen = request.defaultChoices;
-            if (!valid || (!request.multiple && chosen.size() != 1)) {
+            const std::optional<QList<qint32>> chosen = parseChoiceAnswer(
+                request.choices, request.defaultChoices, request.multiple, line);
+            if (!chosen) {
                 askChoice(request, reply);
                 return;
             }
-            reply.complete(chosen);
+            reply.complete(*chosen);
             questionDone();
         },
         [this, reply](const QString &why) {

@@ -31,6 +31,8 @@ public:
     void setEntered(bool entered) { m_entered = entered; }
     // A line of the client's own on stderr (coloured as an error on a colour terminal).
     void writeClientError(const QString &text);
+    // The last Error note shown (the session's own words for a failure), empty if none.
+    const QString &lastErrorNote() const { return m_lastErrorNote; }
 
     Session::RawUiState rawUi() const override { return m_raw; }
     void rawUiChanged(Psrp::HostMethodId setter, const Session::RawUiState &state) override;
@@ -82,6 +84,7 @@ private:
     bool m_entered = false;
     QString m_partialLine; // stdout text after the last newline
     QString m_progressLine;
+    QString m_lastErrorNote;
     bool m_questionActive = false;
     QList<std::function<void()>> m_questions;
     std::function<void()> m_onInterrupt;

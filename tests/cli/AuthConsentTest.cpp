@@ -9,6 +9,7 @@
 
 #include "wsman/CertificateStore.h"
 
+#include "CliTestSupport.h"
 #include "HttpTestServer.h"
 #include "LoopbackServer.h"
 
@@ -59,42 +60,9 @@ struct Home {
 // the endpoint; a 60 s guard kills a hung child.
 CliResult runCli(const QStringList &args, const Home &home, const QByteArray &input = {}, const QStringList &env = {})
 {
-    QProcess p;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.remove(u"PSREMOTE_PASSWORD"_s);
-    environment.remove(u"PSREMOTE_CERTIFICATE_PASSPHRASE"_s);
-    for (const QString &kv : home.env() + env)
-        environment.insert(kv.section(u'=', 0, 0), kv.section(u'=', 1));
-    p.setProcessEnvironment(environment);
-    p.setChildProcessModifier([] { ::setsid(); });
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] {
-        p.kill();
-        loop.quit();
-    });
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    QObject::connect(&p, &QProcess::errorOccurred, &loop, [&](QProcess::ProcessError e) {
-        if (e == QProcess::FailedToStart)
-            loop.quit();
-    });
-    p.start(QStringLiteral(PSREMOTE_CLI_PATH), args);
-    p.write(input);
-    p.closeWriteChannel();
-    guard.start(60000);
-    loop.exec();
-    CliResult r;
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = u"psremote-cli did not finish"_s;
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err += QString::fromUtf8(p.readAllStandardError());
-    return r;
+    const CliTestSupport::CliRun r =
+        CliTestSupport::runCli(args, CliTestSupport::cliEnvironment(home.dir.path(), env), input);
+    return CliResult{r.exitCode, r.out, r.err};
 }
 
 // psremote-cli with a fresh pseudo terminal as controlling terminal and stdin, the password in
@@ -102,64 +70,18 @@ CliResult runCli(const QStringList &args, const Home &home, const QByteArray &in
 CliResult runOnTerminal(const QStringList &args, const Home &home, const QByteArray &password,
                         const QByteArray &prompt, const QByteArray &answer, QByteArray *shown)
 {
-    CliResult r;
-    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
-        ADD_FAILURE() << "no pseudo terminal";
-        return r;
-    }
-    ::fcntl(master, F_SETFL, O_NONBLOCK);
-    const QByteArray slavePath(::ptsname(master));
-    QProcess p;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(u"PSREMOTE_PASSWORD"_s, QString::fromUtf8(password));
-    for (const QString &kv : home.env())
-        environment.insert(kv.section(u'=', 0, 0), kv.section(u'=', 1));
-    p.setProcessEnvironment(environment);
-    p.setChildProcessModifier([slavePath] {
-        ::setsid();
-        const int fd = ::open(slavePath.constData(), O_RDWR); // becomes the controlling terminal
-        if (fd >= 0) {
-            ::dup2(fd, STDIN_FILENO);
-            ::close(fd);
-        }
-    });
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] {
-        p.kill();
-        loop.quit();
-    });
     bool answered = false;
-    QSocketNotifier terminal(master, QSocketNotifier::Read);
-    QObject::connect(&terminal, &QSocketNotifier::activated, &loop, [&] {
-        char buffer[512];
-        ssize_t n = 0;
-        while ((n = ::read(master, buffer, sizeof buffer)) > 0)
-            shown->append(buffer, n);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-            terminal.setEnabled(false);
-        if (!answered && shown->contains(prompt)) {
-            answered = true;
-            (void)!::write(master, answer.constData(), size_t(answer.size()));
-        }
-    });
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    p.start(QStringLiteral(PSREMOTE_CLI_PATH), args);
-    guard.start(30000);
-    loop.exec();
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = u"psremote-cli did not finish"_s;
-    } else {
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-    }
-    ::close(master);
-    return r;
+    const CliTestSupport::TerminalRun r = CliTestSupport::runOnTerminal(
+        args,
+        CliTestSupport::cliEnvironment(home.dir.path(), {u"PSREMOTE_PASSWORD="_s + QString::fromUtf8(password)}),
+        [&](QProcess &, int master, const QByteArray &, const QByteArray &terminal) {
+            if (!answered && terminal.contains(prompt)) {
+                answered = true;
+                (void)!::write(master, answer.constData(), size_t(answer.size()));
+            }
+        });
+    shown->append(r.terminal);
+    return CliResult{r.exitCode, QString::fromUtf8(r.out), QString::fromUtf8(r.err)};
 }
 
 Cli::UsageError parseError(const QStringList &args)

@@ -7,6 +7,7 @@
 
 #include "wsman/CertificateStore.h"
 
+#include "CliTestSupport.h"
 #include "HttpTestServer.h"
 #include "LoopbackServer.h"
 
@@ -25,59 +26,18 @@
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
+using CliTestSupport::CliRun;
+using CliTestSupport::cliEnvironment;
 using Cli::ExitCode;
 
 namespace {
 
 constexpr auto KeyPassphrase = "client-cert-test-passphrase";
 
-struct CliRun {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-// psremote-cli as a child without a controlling terminal while this thread serves the endpoint;
-// a 60 s guard kills a hung child.
+// psremote-cli as a child without a controlling terminal while this thread serves the endpoint.
 CliRun runCli(const QStringList &args, const QTemporaryDir &home, const QStringList &env = {})
 {
-    QProcess p;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.remove(u"PSREMOTE_PASSWORD"_s);
-    environment.remove(u"PSREMOTE_CERTIFICATE_PASSPHRASE"_s);
-    environment.insert(u"XDG_CONFIG_HOME"_s, home.filePath(u"config"_s));
-    environment.insert(u"XDG_DATA_HOME"_s, home.filePath(u"data"_s));
-    for (const QString &kv : env)
-        environment.insert(kv.section(u'=', 0, 0), kv.section(u'=', 1));
-    p.setProcessEnvironment(environment);
-    p.setChildProcessModifier([] { ::setsid(); });
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] {
-        p.kill();
-        loop.quit();
-    });
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    QObject::connect(&p, &QProcess::errorOccurred, &loop, [&](QProcess::ProcessError e) {
-        if (e == QProcess::FailedToStart)
-            loop.quit();
-    });
-    p.start(QStringLiteral(PSREMOTE_CLI_PATH), args);
-    p.closeWriteChannel();
-    guard.start(60000);
-    loop.exec();
-    CliRun r;
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = u"psremote-cli did not finish"_s;
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return CliTestSupport::runCli(args, cliEnvironment(home.path(), env));
 }
 
 class ClientCertificateCli : public ::testing::Test {

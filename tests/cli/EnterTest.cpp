@@ -5,10 +5,12 @@
 #include "cli/CliApp.h"
 #include "cli/EnterCommand.h"
 
+#include "CliTestSupport.h"
 #include "LoopbackServer.h"
 #include "PwshProcess.h"
 #include "SimulatorEngine.h"
 
+#include "wsman/Envelope.h"
 #include "wsman/RunspacePoolClient.h"
 
 #include <QDirIterator>
@@ -35,34 +37,11 @@
 
 using namespace Qt::Literals::StringLiterals;
 using Cli::ExitCode;
+using namespace CliTestSupport;
 
 namespace {
 
 const QString Password = u"wonderland"_s;
-
-// Spins the event loop (which serves the in-process endpoint) until `done` or the guard.
-bool runUntil(const std::function<bool()> &done, int guardMs = 30000)
-{
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    guard.start(guardMs);
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done() || !guard.isActive())
-            loop.quit();
-    });
-    poll.start(10);
-    if (!done())
-        loop.exec();
-    return done();
-}
-
-struct CliRun {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
 
 class EnterEndToEnd : public ::testing::Test {
 protected:
@@ -71,13 +50,8 @@ protected:
 
     void startServer(TestServer::EngineKind engine)
     {
-        TestServer::ServerConfig config;
-        config.user = u"alice"_s;
-        config.password = Password;
-        config.engine = engine;
-        m_server = std::make_unique<TestServer::LoopbackServer>(config);
-        QString error;
-        ASSERT_TRUE(m_server->listen(&error)) << error.toStdString();
+        m_server = startEndpoint(u"alice"_s, Password, engine);
+        ASSERT_TRUE(m_server);
         ASSERT_TRUE(m_home.isValid());
     }
 
@@ -95,40 +69,15 @@ protected:
                 u"NoEncryption=true"_s};
     }
 
-    QProcessEnvironment environment() const
+    QProcessEnvironment environment(const QStringList &extra = {}) const
     {
-        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-        e.remove(u"PSREMOTE_PASSWORD"_s);
-        e.remove(u"NO_COLOR"_s);
-        // History and settings in a throwaway home.
-        e.insert(u"HOME"_s, m_home.path());
-        e.insert(u"XDG_DATA_HOME"_s, m_home.filePath(u"data"_s));
-        e.insert(u"XDG_CONFIG_HOME"_s, m_home.filePath(u"config"_s));
-        return e;
+        return cliEnvironment(m_home.path(), extra);
     }
 
     // stdin a pipe (password first with --password-stdin), no controlling terminal.
     CliRun runTranscript(const QStringList &arguments, const QByteArray &input)
     {
-        QProcess p;
-        p.setProcessEnvironment(environment());
-        p.setChildProcessModifier([] { ::setsid(); });
-        p.start(QStringLiteral(PSREMOTE_CLI_PATH), arguments);
-        p.write(input);
-        p.closeWriteChannel();
-        const bool finished = runUntil([&] { return p.state() == QProcess::NotRunning; }, 60000);
-        CliRun r;
-        if (!finished) {
-            p.kill();
-            p.waitForFinished(5000);
-            r.err = u"psremote-cli did not finish; stdout so far: "_s +
-                    QString::fromUtf8(p.readAllStandardOutput());
-            return r;
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return runCli(arguments, environment(), input);
     }
 
     QStringList historyFiles() const
@@ -198,7 +147,7 @@ TEST_F(EnterEndToEnd, TranscriptShowsEachPromptWithItsLineAndExitsZeroAtEndOfInp
                          u"Write-Error boom\nboom\n"_s + Prompt + u"throw kaput\nkaput\n"_s +
                          Prompt + u"Get-Location\n/simulator\n"_s);
     EXPECT_FALSE(r.out.contains(u'\x1b')); // no colours in a transcript
-    EXPECT_TRUE(runUntil([&] { return m_server->shellCount() == 0; })); // the session was closed
+    EXPECT_TRUE(spinUntil([&] { return m_server->shellCount() == 0; })); // the session was closed
     EXPECT_TRUE(historyFiles().isEmpty()); // scripted lines are not the user's history
 }
 
@@ -209,7 +158,7 @@ TEST_F(EnterEndToEnd, ExitLeavesWithZeroAndRunsNothingAfterIt)
     EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
     EXPECT_TRUE(r.out.endsWith(Prompt + u"exit\n"_s)) << r.out.toStdString();
     EXPECT_FALSE(r.out.contains(u"never\n"_s.prepend(u'\n')));
-    EXPECT_TRUE(runUntil([&] { return m_server->shellCount() == 0; }));
+    EXPECT_TRUE(spinUntil([&] { return m_server->shellCount() == 0; }));
 }
 
 TEST_F(EnterEndToEnd, ReadHostAndGetCredentialTakeTheNextLinesSecretsUnshown)
@@ -273,7 +222,7 @@ TEST_F(EnterEndToEnd, PasswordFromTheEnvironmentAndStreamsStyledAsPowerShell)
     p.write("Write-Warning careful\nWrite-Verbose chatty\nWrite-Progress act -Status "
             "st\nWrite-Output done\n");
     p.closeWriteChannel();
-    ASSERT_TRUE(runUntil([&] { return p.state() == QProcess::NotRunning; }, 60000));
+    ASSERT_TRUE(spinUntil([&] { return p.state() == QProcess::NotRunning; }, 60000));
     const QString out = QString::fromUtf8(p.readAllStandardOutput());
     EXPECT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
     EXPECT_TRUE(out.contains(u"WARNING: careful\n"_s)) << out.toStdString();
@@ -292,6 +241,7 @@ TEST_F(EnterEndToEnd, EndpointDownExitsThree)
         runTranscript(args(port) << u"--password-stdin"_s, "wonderland\nWrite-Output x\n");
     EXPECT_EQ(r.exitCode, int(ExitCode::CannotConnect)) << r.err.toStdString();
     EXPECT_TRUE(r.err.contains(u"refused"_s)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.startsWith(u"psremote-cli enter: cannot connect"_s)) << r.err.toStdString();
     EXPECT_EQ(r.err.count(u'\n'), 1) << r.err.toStdString();
     EXPECT_EQ(r.out, QString());
 }
@@ -318,7 +268,7 @@ TEST_F(EnterEndToEnd, EndpointWithoutInteractiveSupportExitsSixWithPowerShellsRe
     const CliRun r = runTranscript(args() << u"--password-stdin"_s, "wonderland\nWrite-Output x\n");
     EXPECT_EQ(r.exitCode, int(ExitCode::Protocol)) << r.err.toStdString();
     EXPECT_TRUE(r.err.contains(u"does not support push"_s)) << r.err.toStdString();
-    EXPECT_TRUE(runUntil([&] { return m_server->shellCount() == 0; }));
+    EXPECT_TRUE(spinUntil([&] { return m_server->shellCount() == 0; }));
 }
 
 TEST_F(EnterEndToEnd, InstanceIdReconnectsToADisconnectedSession)
@@ -336,10 +286,10 @@ TEST_F(EnterEndToEnd, InstanceIdReconnectsToADisconnectedSession)
     QObject::connect(&client, &Wsman::RunspacePoolClient::disconnected,
                      [&] { disconnected = true; });
     client.open();
-    ASSERT_TRUE(runUntil([&] { return opened; }));
+    ASSERT_TRUE(spinUntil([&] { return opened; }));
     const QUuid shell = client.shellId();
     ASSERT_TRUE(client.disconnect().ok());
-    ASSERT_TRUE(runUntil([&] { return disconnected; }));
+    ASSERT_TRUE(spinUntil([&] { return disconnected; }));
 
     const CliRun r = runTranscript(args() << u"--password-stdin"_s << u"--instance-id"_s
                                           << shell.toString(QUuid::WithoutBraces),
@@ -348,6 +298,74 @@ TEST_F(EnterEndToEnd, InstanceIdReconnectsToADisconnectedSession)
     EXPECT_TRUE(r.out.contains(Prompt + u"Write-Output reconnected\nreconnected\n"_s))
         << r.out.toStdString();
     EXPECT_EQ(m_server->shellCount(), 1); // left disconnected for later, not deleted
+}
+
+// ---- robust connection (users-and-peers 0.3) in transcript mode -----------------------------------
+
+// A command long enough for the endpoint to drop the connection while it runs.
+const QString SlowLine = u"Write-Output first; Start-Sleep -Milliseconds 1500; Write-Output second"_s;
+
+TEST_F(EnterEndToEnd, ConnectionDroppedDuringACommandComesBackWithWarningsAndCompleteOutput)
+{
+    CliProcess p(args() << u"--password-stdin"_s, environment({u"PSREMOTE_MAX_RETRY_TIME_MS=30000"_s}),
+                 "wonderland\n" + SlowLine.toUtf8() + "\n");
+    ASSERT_TRUE(p.waitForOutput(u"\nfirst\n"_s)) << p.out().toStdString() << p.err().toStdString();
+    m_server->startOutage(1500);
+    const CliRun r = p.finish();
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(r.out.contains(Prompt + SlowLine + u"\nfirst\nsecond\n"_s)) << r.out.toStdString();
+    // PowerShell's warnings, in order; "up to 0.5 minutes" is PSREMOTE_MAX_RETRY_TIME_MS.
+    const qsizetype interrupted = r.err.indexOf(
+        u"WARNING: The network connection to 127.0.0.1 has been interrupted. Attempting to reconnect for up "
+        "to 0.5 minutes..."_s);
+    const qsizetype restored = r.err.indexOf(u"WARNING: The network connection to 127.0.0.1 has been restored."_s);
+    EXPECT_GE(interrupted, 0) << r.err.toStdString();
+    EXPECT_GT(restored, interrupted) << r.err.toStdString();
+    EXPECT_EQ(m_server->outageCount(), 1);
+}
+
+TEST_F(EnterEndToEnd, RetriesRunningOutDisconnectTheSessionWithTheInstanceIdHint)
+{
+    CliProcess p(args() << u"--password-stdin"_s, environment({u"PSREMOTE_MAX_RETRY_TIME_MS=1500"_s}),
+                 "wonderland\n" + SlowLine.toUtf8() + "\nWrite-Output never\n");
+    ASSERT_TRUE(p.waitForOutput(u"\nfirst\n"_s)) << p.out().toStdString() << p.err().toStdString();
+    // Receives and Reconnects never get through; the Disconnect does.
+    m_server->faults().dropActions = {Wsman::Action::Receive, Wsman::Action::Reconnect};
+    m_server->dropConnections();
+    const CliRun r = p.finish();
+    m_server->faults().dropActions.clear();
+    EXPECT_EQ(r.exitCode, int(ExitCode::CannotConnect)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"WARNING: The reconnection attempt to 127.0.0.1 failed."_s)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"WARNING: Computer 127.0.0.1 has been successfully disconnected."_s))
+        << r.err.toStdString();
+    ASSERT_EQ(m_server->shellCount(), 1); // kept for a later enter --instance-id
+    const QStringList hint = r.err.split(u'\n').filter(u"psremote-cli enter --instance-id "_s);
+    EXPECT_EQ(hint.size(), 1) << r.err.toStdString(); // said once
+    EXPECT_FALSE(r.out.contains(u"Write-Output never"_s)) << r.out.toStdString();
+    EXPECT_FALSE(r.out.contains(u"\nsecond\n"_s)) << r.out.toStdString();
+}
+
+TEST_F(EnterEndToEnd, PermanentOutageEndsTheSessionAsLostWithInvokesExitCode)
+{
+    CliProcess p(args() << u"--password-stdin"_s, environment({u"PSREMOTE_MAX_RETRY_TIME_MS=1500"_s}),
+                 "wonderland\n" + SlowLine.toUtf8() + "\n");
+    ASSERT_TRUE(p.waitForOutput(u"\nfirst\n"_s)) << p.out().toStdString() << p.err().toStdString();
+    m_server->startOutage(-1);
+    const CliRun r = p.finish();
+    m_server->endOutage();
+    EXPECT_EQ(r.exitCode, int(ExitCode::CannotConnect)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"could not be restored"_s)) << r.err.toStdString();
+    EXPECT_FALSE(r.err.contains(u"psremote-cli: "_s)) << r.err.toStdString();
+}
+
+TEST_F(EnterEndToEnd, CommaSeparatedSessionOptionsAreEachChecked)
+{
+    const CliRun r = runTranscript(args() << u"--password-stdin"_s << u"--session-option"_s
+                                          << u"OpenTimeout=60000,OperationTimeout=oops"_s,
+                                   "wonderland\n");
+    EXPECT_EQ(r.exitCode, int(ExitCode::Usage));
+    EXPECT_TRUE(r.err.startsWith(u"psremote-cli enter: "_s)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"OperationTimeout"_s)) << r.err.toStdString();
 }
 
 // ---- a pseudo-terminal -------------------------------------------------------------------------
@@ -413,7 +431,7 @@ public:
     // Waits until `text` appears `count` times in total.
     bool waitFor(const QByteArray &text, int count = 1)
     {
-        return runUntil([&] { return m_screen.count(text) >= count; });
+        return spinUntil([&] { return m_screen.count(text) >= count; });
     }
     void resize(unsigned short columns, unsigned short rows)
     {
@@ -435,15 +453,15 @@ public:
     }
     bool waitEditing()
     {
-        return runUntil([&] { return !(localFlags() & ICANON) && !(localFlags() & ECHO); });
+        return spinUntil([&] { return !(localFlags() & ICANON) && !(localFlags() & ECHO); });
     }
     bool waitCooked()
     {
-        return runUntil([&] { return (localFlags() & ISIG) != 0; });
+        return spinUntil([&] { return (localFlags() & ISIG) != 0; });
     }
     bool waitExit()
     {
-        const bool done = runUntil([&] { return m_process.state() == QProcess::NotRunning; });
+        const bool done = spinUntil([&] { return m_process.state() == QProcess::NotRunning; });
         drain();
         return done;
     }
@@ -482,7 +500,7 @@ TEST_F(EnterEndToEnd, TerminalPromptOutputColoursAndExit)
     // The terminal is back in cooked mode with echo.
     EXPECT_TRUE(t.localFlags() & ECHO);
     EXPECT_TRUE(t.localFlags() & ICANON);
-    EXPECT_TRUE(runUntil([&] { return m_server->shellCount() == 0; }));
+    EXPECT_TRUE(spinUntil([&] { return m_server->shellCount() == 0; }));
 }
 
 TEST_F(EnterEndToEnd, TerminalWithoutColourWhenNoColorIsSet)

@@ -7,9 +7,11 @@
 
 #include "psrp/Clixml.h"
 #include "psrp/Payloads.h"
+#include "wsman/Envelope.h"
 #include "wsman/TraceDecoder.h"
 #include "wsman/TraceWriter.h"
 
+#include "CliTestSupport.h"
 #include "HttpTestServer.h"
 #include "LoopbackServer.h"
 #include "PwshProcess.h"
@@ -530,63 +532,21 @@ TEST(InvokeFormatting, TerminalSequencesAreStrippedForPipes)
 
 namespace {
 
-struct CliRun {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using CliTestSupport::CliRun;
 
 // Runs psremote-cli as a child in a new session (so it has no controlling terminal) while this
 // thread's event loop serves the loopback endpoint; a 60 s guard kills a hung child.
 CliRun runCli(const QStringList &args, const QByteArray &input = {}, const QStringList &env = {})
 {
-    QProcess p;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.remove(u"PSREMOTE_PASSWORD"_s);
-    for (const QString &kv : env)
-        environment.insert(kv.section(u'=', 0, 0), kv.section(u'=', 1));
-    p.setProcessEnvironment(environment);
-    p.setChildProcessModifier([] { ::setsid(); });
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] {
-        p.kill();
-        loop.quit();
-    });
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    QObject::connect(&p, &QProcess::errorOccurred, &loop, [&](QProcess::ProcessError e) {
-        if (e == QProcess::FailedToStart)
-            loop.quit();
-    });
-    p.start(QStringLiteral(PSREMOTE_CLI_PATH), QStringList{u"invoke"_s} + args);
-    p.write(input);
-    p.closeWriteChannel();
-    guard.start(60000);
-    loop.exec();
-    CliRun r;
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = u"psremote-cli did not finish"_s;
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err += QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return CliTestSupport::runCli(QStringList{u"invoke"_s} + args, CliTestSupport::cliEnvironment({}, env), input);
 }
 
 class InvokeEndToEnd : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        TestServer::ServerConfig config;
-        config.user = u"alice"_s;
-        config.password = u"wonderland"_s;
-        m_server = std::make_unique<TestServer::LoopbackServer>(config);
-        QString error;
-        ASSERT_TRUE(m_server->listen(&error)) << error.toStdString();
+        m_server = CliTestSupport::startEndpoint(u"alice"_s, u"wonderland"_s);
+        ASSERT_TRUE(m_server);
     }
     QStringList httpArgs(const QString &script) const
     {
@@ -710,6 +670,28 @@ TEST_F(InvokeEndToEnd, ConnectionRefusedExitsThree)
     const CliRun r = runCli(args, password());
     EXPECT_EQ(r.exitCode, int(ExitCode::CannotConnect)) << r.err.toStdString();
     EXPECT_TRUE(r.err.contains(u"refused"_s)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.startsWith(u"psremote-cli invoke: cannot connect"_s)) << r.err.toStdString();
+}
+
+TEST_F(InvokeEndToEnd, RetriesRunningOutEndWithTheSessionDisconnectedAndTheHint)
+{
+    CliTestSupport::CliProcess p(
+        QStringList{u"invoke"_s}
+            + httpArgs(u"Write-Output first; Start-Sleep -Milliseconds 1500; Write-Output second"_s),
+        CliTestSupport::cliEnvironment({}, {u"PSREMOTE_MAX_RETRY_TIME_MS=1500"_s}), password());
+    ASSERT_TRUE(p.waitForOutput(u"first\n"_s)) << p.err().toStdString();
+    m_server->faults().dropActions = {Wsman::Action::Receive, Wsman::Action::Reconnect};
+    m_server->dropConnections();
+    const CliRun r = p.finish();
+    m_server->faults().dropActions.clear();
+    EXPECT_EQ(r.exitCode, int(ExitCode::CannotConnect)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.startsWith(u"WARNING: The network connection to 127.0.0.1 has been interrupted."_s))
+        << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"psremote-cli invoke: the network connection to 127.0.0.1 was lost"_s))
+        << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"--instance-id "_s)) << r.err.toStdString();
+    EXPECT_EQ(r.out, u"first\n"_s);
+    EXPECT_EQ(m_server->shellCount(), 1);
 }
 
 TEST_F(InvokeEndToEnd, FirstCtrlCStopsThePipelineAndExits130)
@@ -760,79 +742,13 @@ TEST_F(InvokeEndToEnd, ReadHostWithoutATerminalIsAnsweredWithAnError)
 
 namespace {
 
-struct TerminalRun {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QByteArray terminal; // what the child wrote to (and the line discipline echoed on) its terminal
-    tcflag_t localFlagsAfter = 0;
-};
+using CliTestSupport::TerminalRun;
 
-// Runs psremote-cli with a fresh pseudo terminal as its controlling terminal and stdin (stdout
-// and stderr stay pipes); `react(process, master, out, terminal)` is called whenever either grows
-// and may type on the master or signal the child. A 30 s guard kills a hung child.
-TerminalRun runCliOnTerminal(const QStringList &args,
-                             const std::function<void(QProcess &, int, const QByteArray &, const QByteArray &)> &react)
+// `invoke` on a fresh pseudo terminal, the password in PSREMOTE_PASSWORD.
+TerminalRun runCliOnTerminal(const QStringList &args, const CliTestSupport::TerminalReaction &react)
 {
-    TerminalRun r;
-    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
-        ADD_FAILURE() << "no pseudo terminal";
-        return r;
-    }
-    ::fcntl(master, F_SETFL, O_NONBLOCK);
-    const QByteArray slavePath(::ptsname(master));
-    QProcess p;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(u"PSREMOTE_PASSWORD"_s, u"wonderland"_s);
-    p.setProcessEnvironment(environment);
-    p.setChildProcessModifier([slavePath] {
-        ::setsid();
-        const int fd = ::open(slavePath.constData(), O_RDWR); // becomes the controlling terminal
-        if (fd >= 0) {
-            ::dup2(fd, STDIN_FILENO);
-            ::close(fd);
-        }
-    });
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QObject::connect(&guard, &QTimer::timeout, &loop, [&] {
-        p.kill();
-        loop.quit();
-    });
-    QSocketNotifier terminal(master, QSocketNotifier::Read);
-    QObject::connect(&terminal, &QSocketNotifier::activated, &loop, [&] {
-        char buffer[512];
-        ssize_t n = 0;
-        while ((n = ::read(master, buffer, sizeof buffer)) > 0)
-            r.terminal.append(buffer, n);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-            terminal.setEnabled(false); // EIO once the child closed the terminal
-        react(p, master, r.out, r.terminal);
-    });
-    QObject::connect(&p, &QProcess::readyReadStandardOutput, &loop, [&] {
-        r.out += p.readAllStandardOutput();
-        react(p, master, r.out, r.terminal);
-    });
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    p.start(QStringLiteral(PSREMOTE_CLI_PATH), QStringList{u"invoke"_s} + args);
-    guard.start(30000);
-    loop.exec();
-    if (p.state() != QProcess::NotRunning) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = "psremote-cli did not finish";
-    } else {
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out += p.readAllStandardOutput();
-        r.err += p.readAllStandardError();
-    }
-    termios after {};
-    if (::tcgetattr(master, &after) == 0)
-        r.localFlagsAfter = after.c_lflag;
-    ::close(master);
-    return r;
+    return CliTestSupport::runOnTerminal(QStringList{u"invoke"_s} + args,
+                                         CliTestSupport::cliEnvironment({}, {u"PSREMOTE_PASSWORD=wonderland"_s}), react);
 }
 
 void type(int master, const char *text)
@@ -1124,4 +1040,76 @@ TEST_F(InvokeEndToEndPwsh, PromptForChoiceAndPromptOnATerminal)
     EXPECT_EQ(answered, 3) << r.terminal.toStdString();
     EXPECT_TRUE(r.terminal.contains("Continue?\r\nReally?\r\n")) << r.terminal.toStdString();
     EXPECT_EQ(r.out, QByteArrayLiteral("choice=1\ncity=Lyon\n"));
+}
+
+TEST(InvokeOptions, SessionOptionTakesCommaSeparatedPairs)
+{
+    const Cli::InvokeArguments a =
+        parseOk({u"h"_s, u"--credential"_s, u"u"_s, u"--session-option"_s, u"SkipCACheck=true, OperationTimeout=60000"_s, u"--session-option"_s,
+                 u"UICulture=de-DE"_s, u"--command"_s, u"x"_s});
+    EXPECT_TRUE(a.connection.sessionOption.skipCACheck);
+    EXPECT_EQ(a.connection.sessionOption.operationTimeoutMs, 60000);
+    EXPECT_EQ(a.connection.sessionOption.uiCulture, u"de-DE"_s); // repeated --session-option still works
+
+    // ApplicationArguments takes the rest of the argument, commas included.
+    const Cli::InvokeArguments b = parseOk({u"h"_s, u"--credential"_s, u"u"_s, u"--session-option"_s,
+                                            u"NoCompression=true,ApplicationArguments=Tags=a,b,SkipCNCheck=true"_s,
+                                            u"--command"_s, u"x"_s});
+    EXPECT_TRUE(b.connection.sessionOption.noCompression);
+    EXPECT_FALSE(b.connection.sessionOption.skipCNCheck);
+    ASSERT_EQ(b.connection.sessionOption.applicationArguments.size(), 1);
+    EXPECT_EQ(b.connection.sessionOption.applicationArguments.first(),
+              (QPair<QString, QString>{u"Tags"_s, u"a,b,SkipCNCheck=true"_s}));
+
+    EXPECT_EQ(Cli::splitSessionOptions(u"A=1,B=2,applicationarguments=K=v,w"_s),
+              (QStringList{u"A=1"_s, u"B=2"_s, u"applicationarguments=K=v,w"_s}));
+    EXPECT_EQ(Cli::splitSessionOptions(u"A=1"_s), QStringList{u"A=1"_s});
+
+    const Cli::UsageError e = parseError({u"h"_s, u"--credential"_s, u"u"_s, u"--session-option"_s, u"SkipCACheck=true,OpenTimeout"_s,
+                                          u"--command"_s, u"x"_s});
+    EXPECT_EQ(e.option, u"--session-option"_s);
+    EXPECT_TRUE(e.message.contains(u"'OpenTimeout' is not NAME=VALUE"_s)) << e.message.toStdString();
+    EXPECT_TRUE(parseError({u"h"_s, u"--credential"_s, u"u"_s, u"--session-option"_s, u"SkipCACheck=true,,OpenTimeout=1000"_s, u"--command"_s,
+                            u"x"_s})
+                    .message.contains(u"is not NAME=VALUE"_s));
+    EXPECT_TRUE(Cli::invokeHelp().contains(u"NAME=VALUE[,NAME=VALUE...]"_s));
+    EXPECT_TRUE(Cli::invokeHelp().contains(u"PSREMOTE_MAX_RETRY_TIME_MS"_s));
+}
+
+TEST(InvokeExitCodes, ProxyRefusalSuggestsAnotherSchemeOnlyWhenTheChosenOneIsNotOffered)
+{
+    Wsman::TransportError e;
+    e.kind = Wsman::TransportErrorKind::ProxyAuthenticationFailed;
+    e.proxy = u"proxy:3128"_s;
+    e.proxyOffered = {u"Basic"_s};
+    Cli::FailureContext basic;
+    basic.proxyAuthentication = Wsman::ProxyAuthentication::Basic;
+    const Cli::Failure refused = Cli::describeTransportError(e, basic); // offered, password wrong
+    EXPECT_EQ(refused.code, ExitCode::Authentication);
+    EXPECT_FALSE(refused.sentence.contains(u"set --session-option ProxyAuthentication"_s)) << refused.sentence.toStdString();
+    EXPECT_TRUE(refused.sentence.contains(u"it offers Basic"_s)) << refused.sentence.toStdString();
+    EXPECT_TRUE(refused.sentence.contains(u"ProxyCredential"_s)) << refused.sentence.toStdString();
+
+    Cli::FailureContext negotiate;
+    negotiate.proxyAuthentication = Wsman::ProxyAuthentication::Negotiate;
+    const Cli::Failure other = Cli::describeTransportError(e, negotiate);
+    EXPECT_TRUE(other.sentence.contains(u"it offers Basic, not Negotiate: set --session-option ProxyAuthentication to "
+                                        "one of them"_s))
+        << other.sentence.toStdString();
+}
+
+TEST_F(InvokeEndToEnd, CtrlCWhileConnectingExits130)
+{
+    // An endpoint that accepts the connection and never answers.
+    QTcpServer silent;
+    ASSERT_TRUE(silent.listen(QHostAddress::LocalHost, 0));
+    QStringList args = httpArgs(u"Write-Output x"_s);
+    args[2] = QString::number(silent.serverPort());
+    CliTestSupport::CliProcess p(QStringList{u"invoke"_s} + args, CliTestSupport::cliEnvironment({}), password());
+    ASSERT_TRUE(CliTestSupport::spinUntil([&] { return silent.hasPendingConnections(); })) << p.err().toStdString();
+    p.sendSignal(SIGINT);
+    const CliRun r = p.finish(20000);
+    EXPECT_EQ(r.exitCode, int(ExitCode::Interrupted)) << r.err.toStdString();
+    EXPECT_EQ(r.err, u"psremote-cli invoke: interrupted\n"_s);
+    EXPECT_EQ(r.out, QString());
 }

@@ -6,23 +6,19 @@
 #include "cli/CliApp.h"
 
 #include "../wsman/SquidFixture.h"
+#include "CliTestSupport.h"
 #include "LoopbackServer.h"
 
-#include <QEventLoop>
-#include <QProcess>
-#include <QTcpServer>
 #include <QTemporaryDir>
-#include <QTimer>
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <memory>
 
-#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 using Cli::ExitCode;
+using namespace CliTestSupport;
 using ProxyTest::SquidAuth;
 using ProxyTest::SquidFixture;
 using ProxyTest::SquidOptions;
@@ -39,23 +35,6 @@ const QString Password = u"wonderland"_s;
 const QString ProxyUser = u"puser"_s;
 const QByteArray ProxyPassword = QByteArrayLiteral("Squid-Pass-7731");
 
-bool spinUntil(const std::function<bool()> &done, int guardMs = 60000)
-{
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    guard.start(guardMs);
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done() || !guard.isActive())
-            loop.quit();
-    });
-    poll.start(10);
-    if (!done())
-        loop.exec();
-    return done();
-}
-
 int countLines(const QByteArray &log, const QByteArray &needle)
 {
     int n = 0;
@@ -64,29 +43,13 @@ int countLines(const QByteArray &log, const QByteArray &needle)
     return n;
 }
 
-quint16 unusedPort()
-{
-    QTcpServer server;
-    return server.listen(QHostAddress::LocalHost, 0) ? server.serverPort() : 0;
-}
-
-struct CliRun {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
 class ProxyCli : public ::testing::Test {
 protected:
     void SetUp() override
     {
         ASSERT_TRUE(m_home.isValid());
-        TestServer::ServerConfig config;
-        config.user = u"alice"_s;
-        config.password = Password;
-        m_server = std::make_unique<TestServer::LoopbackServer>(config);
-        QString error;
-        ASSERT_TRUE(m_server->listen(&error)) << error.toStdString();
+        m_server = CliTestSupport::startEndpoint(u"alice"_s, Password);
+        ASSERT_TRUE(m_server);
     }
 
     bool startSquid()
@@ -104,23 +67,8 @@ protected:
     // `command` to the endpoint through `proxy` with Basic proxy authentication as ProxyUser.
     QStringList arguments(const QString &command, const QString &proxy) const
     {
-        QStringList a{command,
-                      u"127.0.0.1"_s,
-                      u"--port"_s,
-                      QString::number(m_server->port()),
-                      u"--credential"_s,
-                      u"alice"_s,
-                      u"--authentication"_s,
-                      u"basic"_s,
-                      u"--session-option"_s,
-                      u"NoEncryption=true"_s,
-                      u"--password-stdin"_s,
-                      u"--proxy"_s,
-                      proxy,
-                      u"--session-option"_s,
-                      u"ProxyAuthentication=Basic"_s,
-                      u"--session-option"_s,
-                      u"ProxyCredential="_s + ProxyUser};
+        QStringList a = basicConnection(command, m_server->port());
+        a << u"--proxy"_s << proxy << u"--session-option"_s << u"ProxyAuthentication=Basic,ProxyCredential="_s + ProxyUser;
         if (command == u"invoke")
             a << u"--command"_s << u"Write-Output via-squid"_s;
         return a;
@@ -130,31 +78,9 @@ protected:
     // PSREMOTE_PROXY_PASSWORD, while this thread's event loop serves the endpoint.
     CliRun run(const QStringList &arguments, const QByteArray &proxyPassword) const
     {
-        QProcess p;
-        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-        e.remove(u"PSREMOTE_PASSWORD"_s);
-        for (const char *name : {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"})
-            e.remove(QString::fromLatin1(name));
-        e.insert(u"PSREMOTE_PROXY_PASSWORD"_s, QString::fromUtf8(proxyPassword));
-        e.insert(u"HOME"_s, m_home.path());
-        e.insert(u"XDG_DATA_HOME"_s, m_home.filePath(u"data"_s));
-        e.insert(u"XDG_CONFIG_HOME"_s, m_home.filePath(u"config"_s));
-        p.setProcessEnvironment(e);
-        p.setChildProcessModifier([] { ::setsid(); });
-        p.start(QStringLiteral(PSREMOTE_CLI_PATH), arguments);
-        p.write(Password.toUtf8() + '\n');
-        p.closeWriteChannel();
-        CliRun r;
-        if (!spinUntil([&] { return p.state() == QProcess::NotRunning; })) {
-            p.kill();
-            p.waitForFinished(5000);
-            r.err = u"psremote-cli did not finish"_s;
-            return r;
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return runCli(arguments,
+                      cliEnvironment(m_home.path(), {u"PSREMOTE_PROXY_PASSWORD="_s + QString::fromUtf8(proxyPassword)}),
+                      Password.toUtf8() + '\n');
     }
 
     QString squidUrl() const { return m_squid.url().toString(); }
@@ -206,10 +132,12 @@ TEST_F(ProxyCli, WrongProxyPasswordExitsFiveWith407AndNoPassword)
     const QByteArray wrong = QByteArrayLiteral("Not-The-Proxy-Pass-5");
     const CliRun r = run(arguments(u"invoke"_s, squidUrl()), wrong);
     EXPECT_EQ(r.exitCode, int(ExitCode::Authentication)) << r.err.toStdString();
-    EXPECT_TRUE(r.err.startsWith(u"psremote-cli: proxy authentication failed (HTTP 407) at 127.0.0.1:"_s
+    EXPECT_TRUE(r.err.startsWith(u"psremote-cli invoke: proxy authentication failed (HTTP 407) at 127.0.0.1:"_s
                                  + QString::number(m_squid.port())))
         << r.err.toStdString();
     EXPECT_TRUE(r.err.contains(u"PSREMOTE_PROXY_PASSWORD"_s)) << r.err.toStdString();
+    // squid offers Basic, the scheme chosen: the password was wrong, not the scheme.
+    EXPECT_FALSE(r.err.contains(u"set --session-option ProxyAuthentication"_s)) << r.err.toStdString();
     EXPECT_FALSE(r.err.contains(QString::fromUtf8(wrong)));
     EXPECT_FALSE(r.err.contains(QString::fromUtf8(ProxyPassword)));
     EXPECT_FALSE(r.err.contains(Password));
@@ -227,7 +155,7 @@ TEST_F(ProxyCli, ProxyDownExitsThreeNamingTheProxy)
     const QString proxy = u"http://127.0.0.1:%1"_s.arg(port);
     const CliRun r = run(arguments(u"invoke"_s, proxy), ProxyPassword);
     EXPECT_EQ(r.exitCode, int(ExitCode::CannotConnect)) << r.err.toStdString();
-    EXPECT_TRUE(r.err.startsWith(u"psremote-cli: cannot connect: the proxy 127.0.0.1:%1 is unreachable"_s.arg(port)))
+    EXPECT_TRUE(r.err.startsWith(u"psremote-cli invoke: cannot connect: the proxy 127.0.0.1:%1 is unreachable"_s.arg(port)))
         << r.err.toStdString();
     EXPECT_FALSE(r.err.contains(QString::fromUtf8(ProxyPassword)));
     EXPECT_EQ(m_server->requestCount(), 0);

@@ -5,6 +5,7 @@
 #include "cli/CliApp.h"
 #include "cli/SessionsCommand.h"
 
+#include "CliTestSupport.h"
 #include "LoopbackServer.h"
 #include "SharedData.h"
 #include "Transcript.h"
@@ -24,6 +25,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <functional>
 #include <memory>
 
@@ -31,34 +33,11 @@
 
 using namespace Qt::Literals::StringLiterals;
 using Cli::ExitCode;
+using namespace CliTestSupport;
 
 namespace {
 
 const QString Password = u"wonderland"_s;
-
-// Spins the event loop (which serves the in-process endpoint) until `done` or the guard.
-bool spinUntil(const std::function<bool()> &done, int guardMs = 30000)
-{
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    guard.start(guardMs);
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done() || !guard.isActive())
-            loop.quit();
-    });
-    poll.start(10);
-    if (!done())
-        loop.exec();
-    return done();
-}
-
-struct CliRun {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
 
 Session::ServerSessionInfo sampleSession()
 {
@@ -80,93 +59,25 @@ protected:
     void SetUp() override
     {
         ASSERT_TRUE(m_home.isValid());
-        TestServer::ServerConfig config;
-        config.user = u"alice"_s;
-        config.password = Password;
-        m_server = std::make_unique<TestServer::LoopbackServer>(config);
-        QString error;
-        ASSERT_TRUE(m_server->listen(&error)) << error.toStdString();
+        m_server = CliTestSupport::startEndpoint(u"alice"_s, Password);
+        ASSERT_TRUE(m_server);
     }
 
     QStringList connection(const QString &command, quint16 port = 0) const
     {
-        return {command,
-                u"127.0.0.1"_s,
-                u"--port"_s,
-                QString::number(port ? port : m_server->port()),
-                u"--credential"_s,
-                u"alice"_s,
-                u"--authentication"_s,
-                u"basic"_s,
-                u"--session-option"_s,
-                u"NoEncryption=true"_s,
-                u"--password-stdin"_s};
+        return basicConnection(command, port ? port : m_server->port());
     }
 
-    // psremote-cli as a child without a controlling terminal, in a throwaway home, while this
-    // thread's event loop serves the endpoint; a guard kills a hung child.
     CliRun run(const QStringList &arguments, const QByteArray &input) const
     {
-        QProcess p;
-        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-        e.remove(u"PSREMOTE_PASSWORD"_s);
-        e.insert(u"HOME"_s, m_home.path());
-        e.insert(u"XDG_DATA_HOME"_s, m_home.filePath(u"data"_s));
-        e.insert(u"XDG_CONFIG_HOME"_s, m_home.filePath(u"config"_s));
-        p.setProcessEnvironment(e);
-        p.setChildProcessModifier([] { ::setsid(); });
-        p.start(QStringLiteral(PSREMOTE_CLI_PATH), arguments);
-        p.write(input);
-        p.closeWriteChannel();
-        CliRun r;
-        if (!spinUntil([&] { return p.state() == QProcess::NotRunning; }, 60000)) {
-            p.kill();
-            p.waitForFinished(5000);
-            r.err = u"psremote-cli did not finish"_s;
-            return r;
-        }
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return runCli(arguments, cliEnvironment(m_home.path()), input);
     }
 
-    // Opens a session with a client driven here, disconnects it and lets the client go: the
-    // endpoint keeps the shell (Disconnect-PSSession). Its InstanceId, null on failure.
-    QUuid disconnectedShell()
-    {
-        Wsman::ClientOptions o;
-        o.connection.connectionUri = m_server->url().toString();
-        o.sessionOption.noEncryption = true;
-        o.authenticatorFactory = Wsman::basicAuthenticatorFactory(u"alice"_s, Wsman::Secret(Password));
-        Wsman::RunspacePoolClient client(std::move(o));
-        bool opened = false;
-        bool down = false;
-        bool ended = false;
-        QObject::connect(&client, &Wsman::RunspacePoolClient::opened, [&] { opened = true; });
-        QObject::connect(&client, &Wsman::RunspacePoolClient::disconnected, [&] { down = true; });
-        QObject::connect(&client, &Wsman::RunspacePoolClient::closed, [&] { ended = true; });
-        client.open();
-        if (!spinUntil([&] { return opened || ended; }) || !opened) {
-            ADD_FAILURE() << "the session did not open";
-            return {};
-        }
-        if (!client.disconnect().ok() || !spinUntil([&] { return down || ended; }) || !down) {
-            ADD_FAILURE() << "the session did not disconnect";
-            return {};
-        }
-        return client.shellId();
-    }
+    QUuid disconnectedShell() const { return CliTestSupport::disconnectedShell(m_server->url(), u"alice"_s, Password); }
 
     QTemporaryDir m_home;
     std::unique_ptr<TestServer::LoopbackServer> m_server;
 };
-
-quint16 unusedPort()
-{
-    QTcpServer server;
-    return server.listen(QHostAddress::LocalHost, 0) ? server.serverPort() : 0;
-}
 
 } // namespace
 
@@ -386,5 +297,60 @@ TEST_F(SessionsEndToEnd, EndpointDownExitsThree)
     const CliRun r = run(connection(u"sessions"_s, port), "wonderland\n");
     EXPECT_EQ(r.exitCode, int(ExitCode::CannotConnect)) << r.err.toStdString();
     EXPECT_TRUE(r.err.startsWith(u"psremote-cli sessions: cannot connect"_s)) << r.err.toStdString();
+    EXPECT_EQ(r.out, QString());
+}
+
+TEST_F(SessionsEndToEnd, EnteredByInstanceIdIsLeftDisconnectedAtEndOfInput)
+{
+    const QUuid shell = disconnectedShell();
+    ASSERT_FALSE(shell.isNull());
+    const QString guid = shell.toString(QUuid::WithoutBraces);
+    // No `exit`: stdin simply ends after the command.
+    const CliRun entered = run(connection(u"enter"_s) << u"--instance-id"_s << guid,
+                               "wonderland\nWrite-Output back-in\n");
+    EXPECT_EQ(entered.exitCode, 0) << entered.err.toStdString();
+    EXPECT_TRUE(entered.out.contains(u"Write-Output back-in\nback-in\n"_s)) << entered.out.toStdString();
+
+    const CliRun after = run(connection(u"sessions"_s) << u"--format=json"_s, "wonderland\n");
+    ASSERT_EQ(after.exitCode, 0) << after.err.toStdString();
+    const QJsonArray array = QJsonDocument::fromJson(after.out.toUtf8()).array();
+    ASSERT_EQ(array.size(), 1) << after.out.toStdString();
+    EXPECT_EQ(array.at(0).toObject().value(u"state"_s).toString(), u"Disconnected"_s);
+}
+
+TEST_F(SessionsEndToEnd, CtrlCLeavesASessionEnteredByInstanceIdDisconnectedAndExits130)
+{
+    const QUuid shell = disconnectedShell();
+    ASSERT_FALSE(shell.isNull());
+    CliProcess p(connection(u"enter"_s) << u"--instance-id"_s << shell.toString(QUuid::WithoutBraces),
+                 cliEnvironment(m_home.path()), "wonderland\nWrite-Output back-in\n", false);
+    ASSERT_TRUE(p.waitForOutput(u"\nback-in\n"_s)) << p.out().toStdString() << p.err().toStdString();
+    // At the prompt one Ctrl+C exits; while the prompt is still being evaluated the third does.
+    for (int sent = 0; sent < 3 && p.running(); ++sent) {
+        p.sendSignal(SIGINT);
+        spinUntil([&] { return !p.running(); }, 2000);
+    }
+    const CliRun r = p.finish();
+    EXPECT_EQ(r.exitCode, int(ExitCode::Interrupted)) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(u"psremote-cli enter: interrupted"_s)) << r.err.toStdString();
+
+    const CliRun after = run(connection(u"sessions"_s) << u"--format=json"_s, "wonderland\n");
+    ASSERT_EQ(after.exitCode, 0) << after.err.toStdString();
+    const QJsonArray array = QJsonDocument::fromJson(after.out.toUtf8()).array();
+    ASSERT_EQ(array.size(), 1) << after.out.toStdString();
+    EXPECT_EQ(array.at(0).toObject().value(u"state"_s).toString(), u"Disconnected"_s);
+}
+
+TEST_F(SessionsEndToEnd, CtrlCWhileListingExits130)
+{
+    // An endpoint that accepts the connection and never answers.
+    QTcpServer silent;
+    ASSERT_TRUE(silent.listen(QHostAddress::LocalHost, 0));
+    CliProcess p(connection(u"sessions"_s, silent.serverPort()), cliEnvironment(m_home.path()), "wonderland\n");
+    ASSERT_TRUE(spinUntil([&] { return silent.hasPendingConnections(); })) << p.err().toStdString();
+    p.sendSignal(SIGINT);
+    const CliRun r = p.finish(20000);
+    EXPECT_EQ(r.exitCode, int(ExitCode::Interrupted)) << r.err.toStdString();
+    EXPECT_EQ(r.err, u"psremote-cli sessions: interrupted\n"_s);
     EXPECT_EQ(r.out, QString());
 }
