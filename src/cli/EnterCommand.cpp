@@ -212,6 +212,14 @@ private:
             if (!m_entered) {
                 m_entered = true;
                 m_ui.setEntered(true);
+                // What the session forwarded (dossier 1.9), once, where a person reads it; a
+                // transcript stays exactly the console's text.
+                if (m_editor.isTerminal()) {
+                    m_err << "Culture " << (m_session.culture().isEmpty() ? u"(none)"_s : m_session.culture())
+                          << ", UI culture " << (m_session.uiCulture().isEmpty() ? u"(none)"_s : m_session.uiCulture())
+                          << " sent; `exit` leaves the session.\n";
+                    m_err.flush();
+                }
             }
             readCommand();
             return;

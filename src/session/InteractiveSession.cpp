@@ -658,8 +658,9 @@ void InteractiveSession::leave()
 void InteractiveSession::onFailed(const Wsman::ClientError &error)
 {
     m_failure = error.connectionLost
-        ? u"The network connection to %1 could not be restored, and the remote computer cannot keep a "
-          "disconnected session: %2"_s.arg(computer(), error.detail)
+        ? u"The network connection to %1 could not be restored, and the session could not be left "
+          "disconnected on the server (it was unreachable, or it cannot keep disconnected sessions): %2"_s.arg(
+              computer(), error.detail)
         : error.detail;
     abandonQuestions();
     if (m_networkProgress) {

@@ -503,6 +503,17 @@ TEST_F(EnterEndToEnd, TerminalPromptOutputColoursAndExit)
     EXPECT_TRUE(spinUntil([&] { return m_server->shellCount() == 0; }));
 }
 
+TEST_F(EnterEndToEnd, TerminalSaysWhichCulturesWereSent)
+{
+    Terminal t(args() << u"--session-option"_s << u"Culture=fr-FR,UICulture=de-DE"_s, environment());
+    ASSERT_TRUE(t.waitFor(Prompt.toUtf8())) << shown(t.screen());
+    EXPECT_TRUE(t.waitFor("Culture fr-FR, UI culture de-DE sent")) << shown(t.screen());
+    ASSERT_TRUE(t.waitEditing());
+    t.type("exit\r");
+    ASSERT_TRUE(t.waitExit()) << shown(t.screen());
+    EXPECT_EQ(t.exitCode(), 0);
+}
+
 TEST_F(EnterEndToEnd, TerminalWithoutColourWhenNoColorIsSet)
 {
     QProcessEnvironment e = environment();
