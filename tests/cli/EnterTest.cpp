@@ -739,7 +739,9 @@ TEST_F(EnterEndToEnd, TranscriptAgainstRealPowerShell)
     startServer(TestServer::EngineKind::Pwsh);
     const CliRun r = runTranscript(
         args() << u"--password-stdin"_s,
-        "wonderland\n'hello' + 'world'\n1/0\n$x = Read-Host 'name'\ntyped\n'got ' + $x\n");
+        // The SMA-only test host has no Read-Host cmdlet (Microsoft.PowerShell.Utility): the host
+        // call it makes, $host.UI.ReadLine(), is asked directly.
+        "wonderland\n'hello' + 'world'\n1/0\n$x = $host.UI.ReadLine()\ntyped\n'got ' + $x\n");
     EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
     EXPECT_TRUE(r.out.startsWith(u"[127.0.0.1]: PS "_s)) << r.out.toStdString();
     EXPECT_TRUE(r.out.contains(u"> 'hello' + 'world'\nhelloworld\n"_s)) << r.out.toStdString();
