@@ -237,17 +237,24 @@ bool RunspacePoolClient::prepare()
 // with connectXml = SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL; the connectResponseXml holds the
 // server's SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA, which open the pool; APPLICATION_PRIVATE_DATA
 // and RUNSPACEPOOL_STATE follow on the shell Receive.
-void RunspacePoolClient::startConnect(const QUuid &shellId)
+// What a new session and a connection to an existing shell share: the request context for the
+// current URL, a fresh pool engine with the receive limit, and the two long-lived channels.
+void RunspacePoolClient::preparePool(const QUuid &poolId)
 {
     m_channelSettings.url = m_url;
     m_context.to = m_url.toString(QUrl::FullyEncoded);
     m_context.maxEnvelopeSize = 153600;
-    m_pool = std::make_unique<Psrp::ClientRunspacePool>(shellId, m_options.minRunspaces, m_options.maxRunspaces,
+    m_pool = std::make_unique<Psrp::ClientRunspacePool>(poolId, m_options.minRunspaces, m_options.maxRunspaces,
                                                         m_options.hostInfo);
     const auto &limit = m_options.sessionOption.maximumReceivedObjectSize;
     m_pool->setMaxReceivedObjectSize(limit ? qsizetype(*limit) : std::numeric_limits<qsizetype>::max());
     m_mainChannel = makeChannel();
     m_shellChannel = makeChannel();
+}
+
+void RunspacePoolClient::startConnect(const QUuid &shellId)
+{
+    preparePool(shellId);
     if (auto r = m_pool->connect(); !r) {
         fail(protocolError(r.error()));
         return;
@@ -295,15 +302,7 @@ Channel *RunspacePoolClient::makeChannel()
 // not fit follows with Send.
 void RunspacePoolClient::startSession()
 {
-    m_channelSettings.url = m_url;
-    m_context.to = m_url.toString(QUrl::FullyEncoded);
-    m_context.maxEnvelopeSize = 153600;
-    m_pool = std::make_unique<Psrp::ClientRunspacePool>(newId(), m_options.minRunspaces, m_options.maxRunspaces,
-                                                        m_options.hostInfo);
-    const auto &limit = m_options.sessionOption.maximumReceivedObjectSize;
-    m_pool->setMaxReceivedObjectSize(limit ? qsizetype(*limit) : std::numeric_limits<qsizetype>::max());
-    m_mainChannel = makeChannel();
-    m_shellChannel = makeChannel();
+    preparePool(newId());
     if (auto r = m_pool->open(); !r) {
         fail(protocolError(r.error()));
         return;

@@ -283,6 +283,7 @@ private:
     enum class Phase { Idle, Creating, Open, Closing, Done };
 
     void startSession();
+    void preparePool(const QUuid &poolId);
     void resetSession();
     Channel *makeChannel();
     void post(Channel *channel, Action action, const QUuid &pipelineId, QByteArray body,
