@@ -177,12 +177,12 @@ void GuiConnection::stepCertificatePassphrase(const QString &keychainMessage)
         }
         Wsman::Secret passphrase(dialog->textValue());
         dialog->setTextValue(QString());
-        loadCertificate(passphrase);
+        loadCertificate(passphrase, true);
     });
     dialog->open();
 }
 
-void GuiConnection::loadCertificate(const Wsman::Secret &passphrase)
+void GuiConnection::loadCertificate(const Wsman::Secret &passphrase, bool typed)
 {
     auto loaded = Wsman::CertificateStore().load(m_request.host.connection.certificateThumbprint, passphrase);
     if (!loaded) {
@@ -193,6 +193,14 @@ void GuiConnection::loadCertificate(const Wsman::Secret &passphrase)
         return;
     }
     m_options.clientCertificate = std::move(loaded).value();
+    // The passphrase opened the key, so it is right: remembered now, not after the session opens.
+    const std::optional<QString> key =
+        Credentials::CredentialStore::certificatePassphraseKey(m_request.host.connection.certificateThumbprint);
+    if (typed && m_credentials && key && m_request.host.rememberPassword && !passphrase.isEmpty()) {
+        m_credentials->write(*key, passphrase, this, [this](Credentials::DoneResult done) {
+            Q_EMIT passwordStored(!done.has_value(), done ? done->message : QString());
+        });
+    }
     stepTrustedHosts();
 }
 

@@ -77,7 +77,9 @@ Q_SIGNALS:
 private:
     void stepCertificate();
     void stepCertificatePassphrase(const QString &keychainMessage);
-    void loadCertificate(const Wsman::Secret &passphrase);
+    // `typed`: the user typed the passphrase; once it opens the key it is remembered in the
+    // keychain when the host remembers its secrets.
+    void loadCertificate(const Wsman::Secret &passphrase, bool typed = false);
     void stepTrustedHosts();
     void stepDelegation();
     void stepPassword();

@@ -238,6 +238,55 @@ TEST(DesktopFlow, DialogSaveDoubleClickRunAnswerInterruptCompleteAndClose)
     EXPECT_EQ(w.window.currentTab(), first);
 }
 
+// A client certificate whose key is encrypted: the passphrase typed once opens the key and is
+// remembered in the keychain (the host remembers its secrets); the next connection takes it from
+// there without asking.
+TEST(DesktopFlow, CertificatePassphraseTypedOnceIsRememberedInTheKeychain)
+{
+    QString diagnostics;
+    const std::optional<TestSupport::TestPki> pki = TestSupport::TestPki::generate(&diagnostics);
+    if (!pki)
+        GTEST_SKIP() << "openssl could not make test certificates (Debian package openssl): " << str(diagnostics);
+    const Wsman::Secret passphrase(u"key-passphrase"_s);
+    const QByteArray bundle = pki->server.toPem() + pki->serverKey.toPem(QByteArrayLiteral("key-passphrase"));
+    auto imported = Wsman::CertificateStore().importData(bundle, u"laptop"_s, passphrase);
+    ASSERT_TRUE(imported.ok()) << str(imported.error().detail);
+    const QString thumbprint = imported.value().thumbprint;
+    ASSERT_TRUE(imported.value().encryptedKey);
+
+    Window w;
+    SavedHost h;
+    h.name = u"Certificate host"_s;
+    h.connection.computerName = u"127.0.0.1"_s;
+    h.connection.port = 1; // nothing listens: only the certificate steps matter here
+    h.connection.useSsl = true;
+    h.connection.certificateThumbprint = thumbprint;
+    h.rememberPassword = true;
+    ASSERT_FALSE(w.store.add(h).has_value());
+    h = w.store.hosts().constLast();
+    const QString key = Credentials::CredentialStore::certificatePassphraseKey(thumbprint).value();
+
+    Gui::ConnectionRequest request;
+    request.host = h;
+    w.window.openConnection(request);
+    QInputDialog *dialog = nullptr;
+    ASSERT_TRUE(waitFor([&] { return (dialog = w.window.findChild<QInputDialog *>(u"passphraseDialog"_s)) != nullptr; }));
+    QPointer<QInputDialog> first(dialog);
+    dialog->setTextValue(u"key-passphrase"_s);
+    dialog->accept();
+    ASSERT_TRUE(waitFor([&] { return w.memory.contains(key); }));
+    ASSERT_TRUE(waitFor([&] {
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+        return first.isNull();
+    }));
+
+    // Second connection: the passphrase comes from the keychain, so no dialog; the flow goes on
+    // to connect (and fails there: nothing listens on port 1).
+    QPointer<ConsoleTab> second(w.window.openConnection(request));
+    ASSERT_TRUE(waitFor([&] { return second.isNull() || second->condition() == ConsoleTab::Condition::Broken; }));
+    EXPECT_EQ(w.window.findChild<QInputDialog *>(u"passphraseDialog"_s), nullptr);
+}
+
 // An HTTPS endpoint with a certificate from an unknown CA: the certificate dialog shows it,
 // "Trust and connect" pins it and the tab reconnects; a different certificate for the same
 // endpoint later is shown as a mismatch that cannot be accepted.

@@ -28,6 +28,8 @@ public:
         QCoreApplication::setOrganizationName(Wsman::SettingsOrganization);
         QCoreApplication::setApplicationName(Wsman::SettingsApplication);
     }
+    // GoogleTest never destroys its environments: the folder goes here, or it stays in /tmp.
+    void TearDown() override { m_dir.remove(); }
 
 private:
     QTemporaryDir m_dir;
