@@ -33,6 +33,9 @@ if [ -x "$host" ] && [ -z "$(find "$here" -newer "$host" -type f -print -quit)" 
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The SDK leaves empty temporary folders behind: keep them under OUTDIR, not in /tmp.
+export TMPDIR="$out/tmp"
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 if ! dotnet restore "$here/PwshHost.csproj" --artifacts-path "$out/artifacts" >"$log" 2>&1; then
     reason=$(grep -o 'error NU[0-9]*:[^[]*' "$log" | head -n 1)
     unavailable "restoring System.Management.Automation failed: ${reason:-see $log}"
