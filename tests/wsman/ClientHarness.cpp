@@ -1,5 +1,7 @@
 #include "ClientHarness.h"
 
+#include "wsman/Envelope.h"
+
 #include <QEventLoop>
 #include <QTimer>
 
@@ -33,6 +35,27 @@ bool runUntil(const std::function<bool()> &done, int guardMs)
     poll.start(2);
     loop.exec();
     return !timedOut && done();
+}
+
+Wsman::TransportResult postOne(Wsman::Channel &channel, const QByteArray &body, int guardMs)
+{
+    std::optional<Wsman::TransportResult> result;
+    channel.post(body, [&](const Wsman::TransportResult &r) { result = r; });
+    if (!runUntil([&] { return result.has_value(); }, guardMs)) {
+        Wsman::TransportError e;
+        e.kind = Wsman::TransportErrorKind::TimedOut;
+        e.detail = QStringLiteral("no answer within the guard");
+        return e;
+    }
+    return *result;
+}
+
+QByteArray enumerateEnvelope(const QUrl &url)
+{
+    Wsman::RequestContext context;
+    context.to = url.toString();
+    context.sessionId = QUuid::createUuid();
+    return Wsman::buildEnumerate(context, QUuid::createUuid());
 }
 
 std::unique_ptr<TestServer::LoopbackServer> startEndpoint(TestServer::ServerConfig config)

@@ -7,6 +7,7 @@
 
 #include "psrp/Payloads.h"
 #include "psrp/Value.h"
+#include "wsman/Channel.h"
 #include "wsman/RunspacePoolClient.h"
 
 #include <QHash>
@@ -25,7 +26,13 @@ namespace ClientHarness {
 
 // Spins the event loop until `done` holds or the guard fires (a guard against hangs, never a
 // timing assertion); false on the guard.
-bool runUntil(const std::function<bool()> &done, int guardMs = 15000);
+bool runUntil(const std::function<bool()> &done, int guardMs = 20000);
+
+// Posts one envelope on `channel` and waits for its result (TimedOut after the hang guard).
+Wsman::TransportResult postOne(Wsman::Channel &channel, const QByteArray &body, int guardMs = 30000);
+
+// A WS-Enumeration Enumerate of shells for `url`: a harmless request to drive a channel with.
+QByteArray enumerateEnvelope(const QUrl &url);
 
 inline const QString User = QStringLiteral("alice");
 inline const QString Password = QStringLiteral("s3cret");

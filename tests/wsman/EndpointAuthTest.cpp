@@ -7,6 +7,7 @@
 #include "../auth/KdcFixture.h"
 #include "LoopbackServer.h"
 
+#include "ClientHarness.h"
 #include "wsman/Channel.h"
 #include "wsman/Envelope.h"
 #include "wsman/NtlmAuthenticator.h"
@@ -34,6 +35,9 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace TestServer;
 using namespace Wsman;
+using ClientHarness::enumerateEnvelope;
+using ClientHarness::postOne;
+using ClientHarness::runUntil;
 
 namespace {
 
@@ -52,47 +56,6 @@ bool gssNtlmAvailable()
             GTEST_SKIP() << "gss-ntlmssp is not installed (no /etc/gss/mech.d/*ntlm*): the "        \
                             "endpoint cannot accept NTLM through GSSAPI";                           \
     } while (false)
-
-// Spins the event loop until `done` holds; the 15 s guard only stops a hang.
-bool runUntil(const std::function<bool()> &done, int guardMs = 15000)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QTimer poll;
-    QObject::connect(&guard, &QTimer::timeout, &loop, &QEventLoop::quit);
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    guard.start(guardMs);
-    poll.start(2);
-    loop.exec();
-    return done();
-}
-
-TransportResult postOne(Channel &channel, const QByteArray &body)
-{
-    std::optional<TransportResult> result;
-    channel.post(body, [&](const TransportResult &r) { result = r; });
-    if (!runUntil([&] { return result.has_value(); })) {
-        TransportError e;
-        e.kind = TransportErrorKind::TimedOut;
-        e.detail = u"no answer within the guard"_s;
-        return e;
-    }
-    return *result;
-}
-
-QByteArray enumerateEnvelope(const QUrl &url)
-{
-    RequestContext context;
-    context.to = url.toString();
-    context.sessionId = QUuid::createUuid();
-    return buildEnumerate(context, QUuid::createUuid());
-}
 
 // A client-side Authenticator on the system GSSAPI (initiator), to drive the endpoint with what
 // the product's own authenticators do not send yet: SPNEGO-wrapped NTLM and Kerberos, and the

@@ -9,6 +9,7 @@
 #include "../auth/KdcFixture.h"
 
 #include "auth/CredSsp.h"
+#include "ClientHarness.h"
 #include "wsman/Channel.h"
 #include "wsman/CredSspAuthenticator.h"
 #include "wsman/Envelope.h"
@@ -44,6 +45,9 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace TestServer;
 using namespace Wsman;
+using ClientHarness::enumerateEnvelope;
+using ClientHarness::postOne;
+using ClientHarness::runUntil;
 namespace Cssp = Auth::CredSsp;
 
 namespace {
@@ -65,25 +69,6 @@ bool gssNtlmAvailable()
     } while (false)
 
 gss_OID_desc NtlmOid{10, const_cast<char *>("\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a")};
-
-bool runUntil(const std::function<bool()> &done, int guardMs = 20000)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QTimer poll;
-    QObject::connect(&guard, &QTimer::timeout, &loop, &QEventLoop::quit);
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    guard.start(guardMs);
-    poll.start(2);
-    loop.exec();
-    return done();
-}
 
 QByteArray drain(BIO *bio)
 {

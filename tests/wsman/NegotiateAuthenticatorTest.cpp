@@ -12,6 +12,7 @@
 #include "HttpTestServer.h"
 
 #include "auth/CryptoProvider.h"
+#include "ClientHarness.h"
 #include "wsman/Channel.h"
 #include "wsman/Envelope.h"
 
@@ -30,6 +31,9 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace Wsman;
+using ClientHarness::enumerateEnvelope;
+using ClientHarness::postOne;
+using ClientHarness::runUntil;
 using KerberosTest::KdcFixture;
 using TestServer::AuthScheme;
 using TestServer::LoopbackServer;
@@ -43,46 +47,6 @@ constexpr char NtlmUser[] = "PSREMOTE.TEST\\user";
 bool gssNtlmAvailable()
 {
     return !QDir(u"/etc/gss/mech.d"_s).entryList({u"*ntlm*"_s}, QDir::Files).isEmpty();
-}
-
-bool runUntil(const std::function<bool()> &done, int guardMs = 20000)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer guard;
-    guard.setSingleShot(true);
-    QTimer poll;
-    QObject::connect(&guard, &QTimer::timeout, &loop, &QEventLoop::quit);
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    guard.start(guardMs);
-    poll.start(2);
-    loop.exec();
-    return done();
-}
-
-TransportResult postOne(Channel &channel, const QByteArray &body)
-{
-    std::optional<TransportResult> result;
-    channel.post(body, [&](const TransportResult &r) { result = r; });
-    if (!runUntil([&] { return result.has_value(); })) {
-        TransportError e;
-        e.kind = TransportErrorKind::TimedOut;
-        e.detail = u"no answer within the guard"_s;
-        return e;
-    }
-    return *result;
-}
-
-QByteArray enumerateEnvelope(const QUrl &url)
-{
-    RequestContext context;
-    context.to = url.toString();
-    context.sessionId = QUuid::createUuid();
-    return buildEnumerate(context, QUuid::createUuid());
 }
 
 NegotiateSettings settingsFor(const QString &user)

@@ -35,27 +35,6 @@ namespace {
             GTEST_SKIP() << "squid is not installed (Debian package squid)";                        \
     } while (false)
 
-TransportResult postOne(Channel &channel, const QByteArray &body)
-{
-    std::optional<TransportResult> result;
-    channel.post(body, [&](const TransportResult &r) { result = r; });
-    if (!runUntil([&] { return result.has_value(); }, 30000)) {
-        TransportError e;
-        e.kind = TransportErrorKind::Cancelled;
-        e.detail = u"no answer within the guard"_s;
-        return e;
-    }
-    return *result;
-}
-
-QByteArray enumerateEnvelope(const QUrl &url)
-{
-    RequestContext context;
-    context.to = url.toString();
-    context.sessionId = QUuid::createUuid();
-    return buildEnumerate(context, QUuid::createUuid());
-}
-
 std::string describe(const TransportResult &r)
 {
     return r.ok() ? std::string("ok") : r.error().detail.toStdString();
