@@ -394,32 +394,14 @@ TEST_F(EndpointAuth, RunspacePoolOpensRunsAndClosesOverEncryptedNtlm)
     NtlmSettings ntlmSettings;
     ntlmSettings.userName = QString::fromLatin1(Domain) + u"\\alice"_s;
     options.authenticatorFactory = ntlmAuthenticatorFactory(ntlmSettings, Secret::fromUtf8(Password));
-    RunspacePoolClient client(std::move(options));
-    bool opened = false;
-    bool closed = false;
-    QList<ClientError> failures;
-    QStringList output;
-    std::optional<Psrp::PSInvocationState> finished;
-    QObject::connect(&client, &RunspacePoolClient::opened, [&] { opened = true; });
-    QObject::connect(&client, &RunspacePoolClient::closed, [&] { closed = true; });
-    QObject::connect(&client, &RunspacePoolClient::failed, [&](const ClientError &e) { failures.append(e); });
-    QObject::connect(&client, &RunspacePoolClient::pipelineOutput, [&](const QUuid &, const Psrp::Value &v) {
-        output.append(v.toInteger() ? QString::number(*v.toInteger()) : v.toString().value_or(u"?"_s));
-    });
-    QObject::connect(&client, &RunspacePoolClient::pipelineFinished,
-                     [&](const QUuid &, Psrp::PSInvocationState s, const std::optional<Psrp::ErrorRecord> &) { finished = s; });
-
-    client.open();
-    ASSERT_TRUE(runUntil([&] { return opened || closed; }) && opened)
-        << (failures.isEmpty() ? std::string("no failure reported") : failures.first().detail.toStdString());
-    auto pid = client.invokeScript(u"1..3"_s, ScriptOptions{false, true, false});
-    ASSERT_TRUE(pid.ok()) << pid.error().detail.toStdString();
-    ASSERT_TRUE(runUntil([&] { return finished.has_value() || closed; }));
-    EXPECT_EQ(finished, Psrp::PSInvocationState::Completed);
-    EXPECT_EQ(output, (QStringList{u"1"_s, u"2"_s, u"3"_s}));
-    client.close();
-    ASSERT_TRUE(runUntil([&] { return closed; }));
-    EXPECT_TRUE(failures.isEmpty()) << failures.first().detail.toStdString();
+    ClientHarness::Session s(std::move(options));
+    ASSERT_TRUE(s.open()) << s.why();
+    const QUuid pid = s.run(u"1..3"_s);
+    ASSERT_FALSE(pid.isNull()) << s.why();
+    EXPECT_EQ(s.stateOf(pid), Psrp::PSInvocationState::Completed);
+    EXPECT_EQ(s.outputStrings(), (QStringList{u"1"_s, u"2"_s, u"3"_s}));
+    ASSERT_TRUE(s.close());
+    EXPECT_TRUE(s.failures.isEmpty()) << s.why();
     EXPECT_EQ(server->shellCount(), 0);
     EXPECT_GE(server->handshakeCount(), 1);
     // Every SOAP request was encrypted: requests = handshake legs (2 per handshake) + encrypted ones.

@@ -731,46 +731,26 @@ void runPoolRoundTrip(LoopbackServer &server, AuthenticatorFactory factory)
     options.sessionOption.uiCulture = u"en-US"_s;
     options.sessionOption.culture = u"en-US"_s;
     options.authenticatorFactory = std::move(factory);
-    RunspacePoolClient client(std::move(options));
-    bool opened = false;
-    bool closed = false;
-    QList<ClientError> failures;
-    QStringList output;
-    std::optional<Psrp::PSInvocationState> finished;
-    QObject::connect(&client, &RunspacePoolClient::opened, [&] { opened = true; });
-    QObject::connect(&client, &RunspacePoolClient::closed, [&] { closed = true; });
-    QObject::connect(&client, &RunspacePoolClient::failed, [&](const ClientError &e) { failures.append(e); });
-    QObject::connect(&client, &RunspacePoolClient::pipelineOutput, [&](const QUuid &, const Psrp::Value &v) {
-        output.append(v.toInteger() ? QString::number(*v.toInteger()) : v.toString().value_or(u"?"_s));
-    });
-    QObject::connect(&client, &RunspacePoolClient::pipelineFinished,
-                     [&](const QUuid &, Psrp::PSInvocationState s, const std::optional<Psrp::ErrorRecord> &) { finished = s; });
-
-    client.open();
-    ASSERT_TRUE(runUntil([&] { return opened || closed; }) && opened)
-        << (failures.isEmpty() ? std::string("no failure reported") : failures.first().detail.toStdString());
-    auto pid = client.invokeScript(u"1..3"_s, ScriptOptions{false, true, false});
-    ASSERT_TRUE(pid.ok()) << pid.error().detail.toStdString();
-    ASSERT_TRUE(runUntil([&] { return finished.has_value() || closed; }));
-    EXPECT_EQ(finished, Psrp::PSInvocationState::Completed);
-    EXPECT_EQ(output, (QStringList{u"1"_s, u"2"_s, u"3"_s}));
+    ClientHarness::Session s(std::move(options));
+    ASSERT_TRUE(s.open()) << s.why();
+    QUuid pid = s.run(u"1..3"_s);
+    ASSERT_FALSE(pid.isNull()) << s.why();
+    EXPECT_EQ(s.stateOf(pid), Psrp::PSInvocationState::Completed);
+    EXPECT_EQ(s.outputStrings(), (QStringList{u"1"_s, u"2"_s, u"3"_s}));
 
     // > 16 KiB each way: a 30,000-character script in, the same text out.
     const QString big(30000, u'x');
-    finished.reset();
-    output.clear();
+    s.output.clear();
     const qsizetype encryptedBefore = server.encryptedRequestCount();
-    pid = client.invokeScript(u"Write-Output "_s + big, ScriptOptions{false, true, false});
-    ASSERT_TRUE(pid.ok()) << pid.error().detail.toStdString();
-    ASSERT_TRUE(runUntil([&] { return finished.has_value() || closed; }));
-    EXPECT_EQ(finished, Psrp::PSInvocationState::Completed);
-    ASSERT_EQ(output.size(), 1);
-    EXPECT_EQ(output.first(), big);
+    pid = s.run(u"Write-Output "_s + big);
+    ASSERT_FALSE(pid.isNull()) << s.why();
+    EXPECT_EQ(s.stateOf(pid), Psrp::PSInvocationState::Completed);
+    ASSERT_EQ(s.outputStrings().size(), 1);
+    EXPECT_EQ(s.outputStrings().first(), big);
     EXPECT_GT(server.encryptedRequestCount(), encryptedBefore);
 
-    client.close();
-    ASSERT_TRUE(runUntil([&] { return closed; }));
-    EXPECT_TRUE(failures.isEmpty()) << failures.first().detail.toStdString();
+    ASSERT_TRUE(s.close());
+    EXPECT_TRUE(s.failures.isEmpty()) << s.why();
     EXPECT_EQ(server.shellCount(), 0);
     // Every SOAP request was encrypted: requests = 4 legs per handshake + encrypted ones.
     EXPECT_EQ(server.requestCount(), server.encryptedRequestCount() + 4 * server.handshakeCount());
